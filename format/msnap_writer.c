@@ -1,0 +1,592 @@
+/*
+ * msnap_writer.c - appending snapshot records to a .msnap file.
+ *
+ * A snapshot is assembled in memory (string table + encoded sections),
+ * compressed as one zstd frame and appended with its record header in one
+ * write. If that write fails the file is cut back to where the record
+ * started, so a full disk never damages the snapshots already written.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* pread, fdatasync, O_CLOEXEC */
+#endif
+#include "msnap_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+#include <zstd.h>
+
+/* String interning: open addressing over 1-based string indices. */
+typedef struct {
+    ms_buf bytes;       /* concatenated string bytes */
+    size_t *off, *len;  /* per string (index i-1) */
+    uint32_t *hash;
+    size_t n, cap;
+    uint32_t *slots;    /* 0 empty, else string index */
+    size_t nslots;      /* power of two */
+} ms_strdict;
+
+struct ms_writer {
+    int fd;
+    int own_fd;
+    int is_reg;           /* regular file: can be cut back on failure */
+    uint64_t end;         /* byte offset where the next record goes */
+    uint64_t count;       /* complete snapshots in the file */
+    int zlevel;
+    ZSTD_CCtx *cctx;
+    int open_snapshot;
+    unsigned char seen[8192]; /* section types added to the open snapshot */
+    ms_strdict dict;
+    ms_buf body;          /* encoded sections other than the string table */
+    ms_buf strsec;        /* encoded string table section */
+    ms_buf col;           /* scratch: one column's data */
+    ms_buf out;           /* compressed record */
+    uint64_t last_raw, last_comp, last_off;
+    char err[512];
+    char notice[256];
+};
+
+/* ------------------------------------------------------------ string dict */
+
+static uint32_t ms_hash_bytes(const unsigned char *p, size_t n)
+{
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (size_t i = 0; i < n; i++) h = (h ^ p[i]) * 16777619u;
+    return h;
+}
+
+static void ms_strdict_reset(ms_strdict *d)
+{
+    d->bytes.len = 0;
+    d->n = 0;
+    if (d->slots) memset(d->slots, 0, d->nslots * sizeof *d->slots);
+}
+
+static void ms_strdict_free(ms_strdict *d)
+{
+    ms_buf_free(&d->bytes);
+    free(d->off);
+    free(d->len);
+    free(d->hash);
+    free(d->slots);
+    memset(d, 0, sizeof *d);
+}
+
+static int ms_strdict_grow_slots(ms_strdict *d)
+{
+    size_t ns = d->nslots ? d->nslots * 2 : 1024;
+    uint32_t *s = calloc(ns, sizeof *s);
+    if (!s) return MS_ERR_NOMEM;
+    for (size_t i = 0; i < d->n; i++) {
+        size_t j = d->hash[i] & (ns - 1);
+        while (s[j]) j = (j + 1) & (ns - 1);
+        s[j] = (uint32_t)(i + 1);
+    }
+    free(d->slots);
+    d->slots = s;
+    d->nslots = ns;
+    return 0;
+}
+
+/* Index (1-based) of the string, adding it if new. */
+static int ms_strdict_intern(ms_strdict *d, const unsigned char *p, size_t n, uint64_t *idx)
+{
+    int rc;
+    if (d->n >= UINT32_MAX - 1) return MS_ERR_LIMIT;
+    if ((d->n + 1) * 2 > d->nslots && (rc = ms_strdict_grow_slots(d))) return rc;
+    uint32_t h = ms_hash_bytes(p, n);
+    size_t j = h & (d->nslots - 1);
+    while (d->slots[j]) {
+        size_t i = d->slots[j] - 1;
+        if (d->hash[i] == h && d->len[i] == n && !memcmp(d->bytes.p + d->off[i], p, n)) {
+            *idx = i + 1;
+            return 0;
+        }
+        j = (j + 1) & (d->nslots - 1);
+    }
+    if (d->n == d->cap) {
+        size_t cap = d->cap ? d->cap * 2 : 256;
+        size_t *o = realloc(d->off, cap * sizeof *o);
+        if (!o) return MS_ERR_NOMEM;
+        d->off = o;
+        size_t *l = realloc(d->len, cap * sizeof *l);
+        if (!l) return MS_ERR_NOMEM;
+        d->len = l;
+        uint32_t *hh = realloc(d->hash, cap * sizeof *hh);
+        if (!hh) return MS_ERR_NOMEM;
+        d->hash = hh;
+        d->cap = cap;
+    }
+    d->off[d->n] = d->bytes.len;
+    d->len[d->n] = n;
+    d->hash[d->n] = h;
+    if ((rc = ms_buf_put(&d->bytes, p, n))) return rc;
+    d->slots[j] = (uint32_t)(d->n + 1);
+    *idx = ++d->n;
+    return 0;
+}
+
+/* ------------------------------------------------------------------- I/O */
+
+static int ms_errno_code(int e)
+{
+    return (e == ENOSPC || e == EDQUOT) ? MS_ERR_NOSPACE : MS_ERR_IO;
+}
+
+static int ms_write_all(int fd, const struct iovec *iov_in, int n)
+{
+    struct iovec iov[4];
+    if (n > 4) return EINVAL;
+    memcpy(iov, iov_in, (size_t)n * sizeof *iov);
+    int i = 0;
+    while (i < n) {
+        ssize_t k = writev(fd, &iov[i], n - i);
+        if (k < 0) {
+            if (errno == EINTR) continue;
+            return errno;
+        }
+        if (k == 0) return EIO;
+        size_t left = (size_t)k;
+        while (i < n && left >= iov[i].iov_len) left -= iov[i++].iov_len;
+        if (i < n) {
+            iov[i].iov_base = (char *)iov[i].iov_base + left;
+            iov[i].iov_len -= left;
+        }
+    }
+    return 0;
+}
+
+static void ms_header_build(unsigned char h[MS_FILE_HEADER_SIZE], const char *writer_id)
+{
+    memset(h, 0, MS_FILE_HEADER_SIZE);
+    memcpy(h, MS_FILE_MAGIC, 8);
+    ms_put_le16(h + 8, MS_FORMAT_MAJOR);
+    ms_put_le16(h + 10, MS_FORMAT_MINOR);
+    ms_put_le32(h + 12, MS_FILE_HEADER_SIZE);
+    size_t n = strlen(writer_id);
+    if (n > MS_WRITER_ID_SIZE - 1) n = MS_WRITER_ID_SIZE - 1;
+    memcpy(h + 16, writer_id, n);
+    ms_put_le32(h + 60, ms_crc32c(0, h, 60));
+}
+
+static void ms_set_err(char *buf, size_t len, int *err, int code, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 5, 6)))
+#endif
+    ;
+static void ms_set_err(char *buf, size_t len, int *err, int code, const char *fmt, ...)
+{
+    if (err) *err = code;
+    if (buf && len) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(buf, len, fmt, ap);
+        va_end(ap);
+    }
+}
+
+static ms_writer *ms_writer_new(int fd, int own, int zlevel)
+{
+    ms_writer *w = calloc(1, sizeof *w);
+    if (!w) return NULL;
+    w->fd = fd;
+    w->own_fd = own;
+    w->zlevel = zlevel ? zlevel : 9;
+    w->cctx = ZSTD_createCCtx();
+    if (!w->cctx) {
+        free(w);
+        return NULL;
+    }
+    struct stat st;
+    w->is_reg = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+    return w;
+}
+
+/* Validates an existing file for MS_APPEND and finds where to append:
+ * after the last complete snapshot. A corrupt (not merely incomplete)
+ * file is refused rather than appended to. */
+static int ms_append_scan(ms_writer *w, const char *path, char *errbuf, size_t errlen)
+{
+    int rerr = 0;
+    char msg[512];
+    ms_reader *r = ms_reader_open(path, 0, &rerr, msg, sizeof msg);
+    if (!r) {
+        ms_fmt(errbuf, errlen, "cannot append to %s: %s", path, msg);
+        return rerr;
+    }
+    int rc;
+    ms_snapshot *s;
+    while ((rc = ms_reader_next(r, &s)) == 0) {
+        w->count++;
+        ms_snapshot_free(s);
+    }
+    /* after the last complete record, or at the start of the incomplete one */
+    uint64_t end = ms_reader_tell(r);
+    if (rc == MS_ERR_TRUNCATED) {
+        uint64_t cut = end;
+        struct stat st;
+        if (fstat(w->fd, &st) != 0 || ftruncate(w->fd, (off_t)cut) != 0) {
+            ms_fmt(errbuf, errlen, "cannot append to %s: cutting the incomplete tail at byte %llu failed: %s",
+                   path, (unsigned long long)cut, strerror(errno));
+            ms_reader_close(r);
+            return MS_ERR_IO;
+        }
+        ms_fmt(w->notice, sizeof w->notice,
+               "%s: cut %llu bytes of an incomplete snapshot at byte %llu (left by an interrupted capture)",
+               path, (unsigned long long)((uint64_t)st.st_size - cut), (unsigned long long)cut);
+        end = cut;
+    } else if (rc != MS_ERR_END) {
+        ms_fmt(errbuf, errlen, "cannot append to %s: %s; copy the good snapshots out or write a new file",
+               path, ms_reader_error(r));
+        ms_reader_close(r);
+        return rc;
+    }
+    ms_reader_close(r);
+    w->end = end;
+    if (lseek(w->fd, (off_t)end, SEEK_SET) < 0) {
+        ms_fmt(errbuf, errlen, "cannot append to %s: seek: %s", path, strerror(errno));
+        return MS_ERR_IO;
+    }
+    return 0;
+}
+
+ms_writer *ms_writer_open(const char *path, ms_open_mode mode, const char *writer_id,
+                          int zlevel, int *err, char *errbuf, size_t errlen)
+{
+    if (!path || (mode != MS_CREATE && mode != MS_TRUNCATE && mode != MS_APPEND)) {
+        ms_set_err(errbuf, errlen, err, MS_ERR_USAGE, "ms_writer_open: bad arguments");
+        return NULL;
+    }
+    int flags = O_WRONLY | O_CREAT | O_CLOEXEC;
+    if (mode == MS_CREATE) flags |= O_EXCL;
+    if (mode == MS_TRUNCATE) flags |= O_TRUNC;
+    if (mode == MS_APPEND) flags = O_RDWR | O_CREAT | O_CLOEXEC;
+    int fd = open(path, flags, 0644);
+    if (fd < 0) {
+        int e = errno;
+        if (e == EEXIST)
+            ms_set_err(errbuf, errlen, err, MS_ERR_EXISTS,
+                       "%s exists; choose another name or allow overwriting", path);
+        else
+            ms_set_err(errbuf, errlen, err, ms_errno_code(e), "cannot open %s for writing: %s",
+                       path, strerror(e));
+        return NULL;
+    }
+    ms_writer *w = ms_writer_new(fd, 1, zlevel);
+    if (!w) {
+        close(fd);
+        ms_set_err(errbuf, errlen, err, MS_ERR_NOMEM, "out of memory opening %s", path);
+        return NULL;
+    }
+    struct stat st;
+    if (mode == MS_APPEND && fstat(fd, &st) == 0 && st.st_size > 0) {
+        int rc = ms_append_scan(w, path, errbuf, errlen);
+        if (rc) {
+            if (err) *err = rc;
+            ms_writer_close(w);
+            return NULL;
+        }
+        return w;
+    }
+    unsigned char h[MS_FILE_HEADER_SIZE];
+    ms_header_build(h, writer_id ? writer_id : "libmsnap " MS_LIB_VERSION);
+    struct iovec iov = {h, sizeof h};
+    int e = ms_write_all(fd, &iov, 1);
+    if (e) {
+        ms_set_err(errbuf, errlen, err, ms_errno_code(e), "cannot write the file header of %s: %s",
+                   path, strerror(e));
+        if (w->is_reg && ftruncate(fd, 0) == 0 && mode != MS_APPEND) unlink(path);
+        ms_writer_close(w);
+        return NULL;
+    }
+    w->end = MS_FILE_HEADER_SIZE;
+    return w;
+}
+
+ms_writer *ms_writer_fdopen(int fd, const char *writer_id, int zlevel, int *err, char *errbuf,
+                            size_t errlen)
+{
+    if (fd < 0) {
+        ms_set_err(errbuf, errlen, err, MS_ERR_USAGE, "ms_writer_fdopen: bad descriptor");
+        return NULL;
+    }
+    ms_writer *w = ms_writer_new(fd, 0, zlevel);
+    if (!w) {
+        ms_set_err(errbuf, errlen, err, MS_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    unsigned char h[MS_FILE_HEADER_SIZE];
+    ms_header_build(h, writer_id ? writer_id : "libmsnap " MS_LIB_VERSION);
+    struct iovec iov = {h, sizeof h};
+    int e = ms_write_all(fd, &iov, 1);
+    if (e) {
+        ms_set_err(errbuf, errlen, err, ms_errno_code(e), "cannot write the file header: %s",
+                   strerror(e));
+        ms_writer_close(w);
+        return NULL;
+    }
+    w->end = MS_FILE_HEADER_SIZE;
+    return w;
+}
+
+int ms_writer_begin(ms_writer *w)
+{
+    if (!w) return MS_ERR_USAGE;
+    if (w->open_snapshot) {
+        ms_fmt(w->err, sizeof w->err, "ms_writer_begin: a snapshot is already open");
+        return MS_ERR_USAGE;
+    }
+    w->open_snapshot = 1;
+    memset(w->seen, 0, sizeof w->seen);
+    ms_strdict_reset(&w->dict);
+    w->body.len = 0;
+    return 0;
+}
+
+static void ms_section_header(unsigned char h[MS_SECTION_HEADER_SIZE], unsigned type,
+                              unsigned flags, uint64_t len)
+{
+    memset(h, 0, MS_SECTION_HEADER_SIZE);
+    ms_put_le16(h, (uint16_t)type);
+    ms_put_le16(h + 2, (uint16_t)flags);
+    ms_put_le64(h + 8, len);
+}
+
+/* Encodes one column's cells into w->col; returns the encoding used. */
+static int ms_encode_col(ms_writer *w, const ms_table *t, const ms_tcol *c, unsigned *enc)
+{
+    ms_buf *b = &w->col;
+    b->len = 0;
+    size_t n = t->nrows;
+    int rc;
+    if ((rc = ms_buf_reserve(b, n * MS_VARINT_MAX))) return rc;
+    if (c->type == MS_T_STR) {
+        *enc = MS_ENC_STRREF;
+        for (size_t i = 0; i < n; i++) {
+            uint64_t idx = 0;
+            if (c->v[i]) {
+                size_t k = c->v[i] - 1;
+                if ((rc = ms_strdict_intern(&w->dict, t->sbuf.p + t->soff[k], t->slen[k], &idx)))
+                    return rc;
+            }
+            b->len += ms_varint_put(b->p + b->len, idx);
+        }
+        return 0;
+    }
+    if (c->type == MS_T_I64) {
+        *enc = MS_ENC_SVAR;
+        for (size_t i = 0; i < n; i++) b->len += ms_varint_put(b->p + b->len, ms_zigzag((int64_t)c->v[i]));
+        return 0;
+    }
+    /* U64: plain or delta, whichever is smaller (sorted addresses favour delta) */
+    size_t plain = 0, delta = 0;
+    uint64_t prev = 0;
+    for (size_t i = 0; i < n; i++) {
+        plain += ms_varint_len(c->v[i]);
+        delta += ms_varint_len(ms_zigzag((int64_t)(c->v[i] - prev)));
+        prev = c->v[i];
+    }
+    prev = 0;
+    if (delta < plain) {
+        *enc = MS_ENC_UDELTA;
+        for (size_t i = 0; i < n; i++) {
+            b->len += ms_varint_put(b->p + b->len, ms_zigzag((int64_t)(c->v[i] - prev)));
+            prev = c->v[i];
+        }
+    } else {
+        *enc = MS_ENC_UVAR;
+        for (size_t i = 0; i < n; i++) b->len += ms_varint_put(b->p + b->len, c->v[i]);
+    }
+    return 0;
+}
+
+int ms_writer_add(ms_writer *w, const ms_table *t)
+{
+    if (!w || !t) return MS_ERR_USAGE;
+    if (!w->open_snapshot) {
+        ms_fmt(w->err, sizeof w->err, "ms_writer_add: no snapshot is open (call ms_writer_begin)");
+        return MS_ERR_USAGE;
+    }
+    if (w->seen[t->type >> 3] & (1u << (t->type & 7))) {
+        ms_fmt(w->err, sizeof w->err, "ms_writer_add: section type %u added twice", t->type);
+        return MS_ERR_USAGE;
+    }
+    w->seen[t->type >> 3] |= (unsigned char)(1u << (t->type & 7));
+    int rc;
+    size_t start = w->body.len;
+    unsigned char h[MS_SECTION_HEADER_SIZE] = {0};
+    if ((rc = ms_buf_put(&w->body, h, sizeof h))) goto fail;
+    size_t nrows = t->ncols ? t->nrows : 0; /* SPEC: no columns means no rows */
+    if ((rc = ms_buf_varint(&w->body, nrows)) || (rc = ms_buf_varint(&w->body, t->ncols))) goto fail;
+    for (size_t i = 0; i < t->ncols; i++) {
+        unsigned enc;
+        if ((rc = ms_encode_col(w, t, &t->cols[i], &enc))) goto fail;
+        if ((rc = ms_buf_varint(&w->body, t->cols[i].id))) goto fail;
+        unsigned char e = (unsigned char)enc;
+        if ((rc = ms_buf_put(&w->body, &e, 1))) goto fail;
+        if ((rc = ms_buf_varint(&w->body, w->col.len))) goto fail;
+        if ((rc = ms_buf_put(&w->body, w->col.p, w->col.len))) goto fail;
+    }
+    ms_section_header(w->body.p + start, t->type, 0, w->body.len - start - MS_SECTION_HEADER_SIZE);
+    return 0;
+fail:
+    w->body.len = start;
+    ms_fmt(w->err, sizeof w->err, "encoding section %u: %s", t->type, ms_strerror(rc));
+    return rc;
+}
+
+static int ms_build_strings(ms_writer *w)
+{
+    ms_buf *b = &w->strsec;
+    ms_strdict *d = &w->dict;
+    b->len = 0;
+    int rc;
+    unsigned char h[MS_SECTION_HEADER_SIZE] = {0};
+    if ((rc = ms_buf_put(b, h, sizeof h)) || (rc = ms_buf_varint(b, d->n))) return rc;
+    for (size_t i = 0; i < d->n; i++) {
+        if ((rc = ms_buf_varint(b, d->len[i])) || (rc = ms_buf_put(b, d->bytes.p + d->off[i], d->len[i])))
+            return rc;
+    }
+    ms_section_header(b->p, MS_SEC_STRINGS, 0, b->len - MS_SECTION_HEADER_SIZE);
+    return 0;
+}
+
+/* Compresses strsec + body into w->out after room for the record header. */
+static int ms_compress(ms_writer *w, uint64_t raw)
+{
+    ZSTD_CCtx *c = w->cctx;
+    size_t zr;
+    ZSTD_CCtx_reset(c, ZSTD_reset_session_only);
+    if (ZSTD_isError(zr = ZSTD_CCtx_setParameter(c, ZSTD_c_compressionLevel, w->zlevel)) ||
+        ZSTD_isError(zr = ZSTD_CCtx_setParameter(c, ZSTD_c_checksumFlag, 1)) ||
+        ZSTD_isError(zr = ZSTD_CCtx_setParameter(c, ZSTD_c_contentSizeFlag, 1)) ||
+        ZSTD_isError(zr = ZSTD_CCtx_setPledgedSrcSize(c, raw))) {
+        ms_fmt(w->err, sizeof w->err, "zstd: %s", ZSTD_getErrorName(zr));
+        return MS_ERR_ZSTD;
+    }
+    size_t bound = ZSTD_compressBound((size_t)raw);
+    w->out.len = 0;
+    if (ms_buf_reserve(&w->out, MS_RECORD_HEADER_SIZE + bound)) return MS_ERR_NOMEM;
+    ZSTD_outBuffer ob = {w->out.p + MS_RECORD_HEADER_SIZE, bound, 0};
+    ZSTD_inBuffer ib = {w->strsec.p, w->strsec.len, 0};
+    while (ib.pos < ib.size) {
+        zr = ZSTD_compressStream2(c, &ob, &ib, ZSTD_e_continue);
+        if (ZSTD_isError(zr)) goto zfail;
+    }
+    ZSTD_inBuffer ib2 = {w->body.p, w->body.len, 0};
+    do {
+        zr = ZSTD_compressStream2(c, &ob, &ib2, ZSTD_e_end);
+        if (ZSTD_isError(zr)) goto zfail;
+    } while (zr != 0);
+    w->out.len = MS_RECORD_HEADER_SIZE + ob.pos;
+    return 0;
+zfail:
+    ms_fmt(w->err, sizeof w->err, "zstd: %s", ZSTD_getErrorName(zr));
+    return MS_ERR_ZSTD;
+}
+
+int ms_writer_end(ms_writer *w, int durable)
+{
+    if (!w) return MS_ERR_USAGE;
+    if (!w->open_snapshot) {
+        ms_fmt(w->err, sizeof w->err, "ms_writer_end: no snapshot is open");
+        return MS_ERR_USAGE;
+    }
+    if (!(w->seen[MS_SEC_SNAPSHOT >> 3] & (1u << (MS_SEC_SNAPSHOT & 7)))) {
+        ms_fmt(w->err, sizeof w->err, "ms_writer_end: a snapshot needs a MS_SEC_SNAPSHOT section");
+        return MS_ERR_USAGE;
+    }
+    int rc;
+    if ((rc = ms_build_strings(w))) {
+        ms_fmt(w->err, sizeof w->err, "building the string table: %s", ms_strerror(rc));
+        return rc;
+    }
+    uint64_t raw = (uint64_t)w->strsec.len + w->body.len;
+    if (raw > MS_DEFAULT_MAX_RAW) {
+        ms_fmt(w->err, sizeof w->err,
+               "snapshot payload is %llu bytes, over the %llu-byte cap readers apply; write less per snapshot",
+               (unsigned long long)raw, (unsigned long long)MS_DEFAULT_MAX_RAW);
+        return MS_ERR_LIMIT;
+    }
+    if ((rc = ms_compress(w, raw))) return rc;
+    uint64_t comp = w->out.len - MS_RECORD_HEADER_SIZE;
+    unsigned char *h = w->out.p;
+    memset(h, 0, MS_RECORD_HEADER_SIZE);
+    memcpy(h, MS_RECORD_MAGIC, 4);
+    ms_put_le32(h + 4, MS_RECORD_HEADER_SIZE);
+    ms_put_le64(h + 8, comp);
+    ms_put_le64(h + 16, raw);
+    ms_put_le32(h + 24, ms_crc32c(0, h + MS_RECORD_HEADER_SIZE, (size_t)comp));
+    h[28] = MS_CODEC_ZSTD;
+    ms_put_le32(h + 36, ms_crc32c(0, h, 36));
+    struct iovec iov = {w->out.p, w->out.len};
+    int e = ms_write_all(w->fd, &iov, 1);
+    if (!e && durable && fdatasync(w->fd) != 0 && errno != EINVAL && errno != EROFS) e = errno;
+    if (e) {
+        const char *cut = "";
+        if (w->is_reg) {
+            /* Cut the partial record so earlier snapshots stay readable. */
+            if (ftruncate(w->fd, (off_t)w->end) == 0 && lseek(w->fd, (off_t)w->end, SEEK_SET) >= 0)
+                cut = "; the file was cut back to its last complete snapshot";
+            else
+                cut = "; cutting the partial snapshot off failed too (readers will report a truncated tail)";
+        }
+        ms_fmt(w->err, sizeof w->err, "writing a %llu-byte snapshot at byte %llu: %s%s",
+               (unsigned long long)w->out.len, (unsigned long long)w->end, strerror(e), cut);
+        w->open_snapshot = 0;
+        return ms_errno_code(e);
+    }
+    w->last_raw = raw;
+    w->last_comp = comp;
+    w->last_off = w->end;
+    w->end += w->out.len;
+    w->count++;
+    w->open_snapshot = 0;
+    return 0;
+}
+
+void ms_writer_abort(ms_writer *w)
+{
+    if (w) w->open_snapshot = 0;
+}
+
+void ms_writer_last_sizes(const ms_writer *w, uint64_t *raw, uint64_t *compressed, uint64_t *offset)
+{
+    if (raw) *raw = w ? w->last_raw : 0;
+    if (compressed) *compressed = w ? w->last_comp : 0;
+    if (offset) *offset = w ? w->last_off : 0;
+}
+
+const char *ms_writer_error(const ms_writer *w)
+{
+    return w ? w->err : "";
+}
+
+const char *ms_writer_notice(const ms_writer *w)
+{
+    return w ? w->notice : "";
+}
+
+uint64_t ms_writer_count(const ms_writer *w)
+{
+    return w ? w->count : 0;
+}
+
+int ms_writer_close(ms_writer *w)
+{
+    if (!w) return 0;
+    int rc = 0;
+    if (w->own_fd && close(w->fd) != 0) rc = ms_errno_code(errno);
+    ZSTD_freeCCtx(w->cctx);
+    ms_strdict_free(&w->dict);
+    ms_buf_free(&w->body);
+    ms_buf_free(&w->strsec);
+    ms_buf_free(&w->col);
+    ms_buf_free(&w->out);
+    free(w);
+    return rc;
+}
