@@ -1,0 +1,773 @@
+/*
+ * capture.c - one snapshot of one process, read from /proc and /sys.
+ *
+ * Nothing here stops, signals or writes to the target: every figure comes
+ * from files the kernel generates. Files are read with bounded buffers;
+ * /proc/PID/smaps is streamed through the incremental parser, so the
+ * agent's memory grows with the number of mappings only.
+ */
+#include "capture.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "smaps.h"
+
+#define SMALL_FILE_MAX (64u << 10)   /* status, stat, meminfo, memory.stat ... */
+#define CMDLINE_MAX (128u << 10)     /* longer command lines are cut (and noted) */
+#define SMAPS_CHUNK (256u << 10)
+
+#define DG_COMPLETE 0
+#define DG_APPROXIMATE 1
+#define DG_UNAVAILABLE 2
+#define DG_INFO 4
+
+#define PF_KTHREAD 0x00200000u
+
+/* ------------------------------------------------------------- helpers */
+
+typedef struct {
+    ms_table *diag;
+    int oom; /* a table operation ran out of memory */
+} diag_ctx;
+
+static void diag_add(diag_ctx *d, const char *area, int status, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void diag_add(diag_ctx *d, const char *area, int status, const char *fmt, ...)
+{
+    char msg[600];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (ms_table_row(d->diag) || ms_table_cstr(d->diag, MS_DG_AREA, area) ||
+        ms_table_u64(d->diag, MS_DG_STATUS, (uint64_t)status) ||
+        ms_table_cstr(d->diag, MS_DG_MESSAGE, msg))
+        d->oom = 1;
+}
+
+static uint64_t clock_ns(clockid_t id)
+{
+    struct timespec ts;
+    clock_gettime(id, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Reads a whole (small) file into buf (NUL-terminated). Returns 0 or an
+ * errno; *truncated is set when the file is larger than cap-1 bytes. */
+static int read_file(const char *path, char *buf, size_t cap, size_t *len, int *truncated)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return errno;
+    size_t n = 0;
+    if (truncated) *truncated = 0;
+    for (;;) {
+        if (n + 1 >= cap) {
+            char c;
+            if (truncated && read(fd, &c, 1) > 0) *truncated = 1;
+            break;
+        }
+        ssize_t k = read(fd, buf + n, cap - 1 - n);
+        if (k < 0) {
+            if (errno == EINTR) continue;
+            int e = errno;
+            close(fd);
+            return e;
+        }
+        if (k == 0) break;
+        n += (size_t)k;
+    }
+    close(fd);
+    buf[n] = 0;
+    if (len) *len = n;
+    return 0;
+}
+
+static int read_u64_file(const char *path, uint64_t *v, char *buf, size_t cap)
+{
+    int e = read_file(path, buf, cap, NULL, NULL);
+    if (e) return e;
+    char *s = buf;
+    while (*s == ' ') s++;
+    if (!strncmp(s, "max", 3)) {
+        *v = UINT64_MAX;
+        return 0;
+    }
+    char *end;
+    errno = 0;
+    unsigned long long x = strtoull(s, &end, 10);
+    if (end == s || errno) return EINVAL;
+    *v = x;
+    return 0;
+}
+
+/* Next line of a NUL-terminated buffer; NULL at the end. */
+static char *next_line(char **cursor)
+{
+    char *s = *cursor;
+    if (!s || !*s) return NULL;
+    char *nl = strchr(s, '\n');
+    if (nl) {
+        *nl = 0;
+        *cursor = nl + 1;
+    } else {
+        *cursor = s + strlen(s);
+    }
+    return s;
+}
+
+/* /proc/meminfo-style "Name:   123 kB" line. */
+static int kv_line(char *line, char **name, uint64_t *v, char **unit)
+{
+    char *colon = strchr(line, ':');
+    if (!colon || colon == line) return -1;
+    *colon = 0;
+    *name = line;
+    char *s = colon + 1;
+    while (*s == ' ' || *s == '\t') s++;
+    if (*s < '0' || *s > '9') return -1;
+    char *end;
+    errno = 0;
+    unsigned long long x = strtoull(s, &end, 10);
+    if (errno) return -1;
+    while (*end == ' ') end++;
+    if (*end && strcmp(end, "kB") != 0) return -1; /* several values: not a plain figure */
+    *v = x;
+    *unit = *end ? end : NULL;
+    return 0;
+}
+
+static const char *errtext(int e)
+{
+    return strerror(e);
+}
+
+/* ---------------------------------------------------------------- host */
+
+static const char *bracketed(char *s)
+{
+    char *a = strchr(s, '['), *b = a ? strchr(a, ']') : NULL;
+    if (!a || !b) {
+        s[strcspn(s, "\n")] = 0;
+        return s;
+    }
+    *b = 0;
+    return a + 1;
+}
+
+static int collect_host(capture_target *t, ms_writer *w, diag_ctx *d, char *buf)
+{
+    ms_table *h = ms_table_new(MS_SEC_HOST);
+    if (!h || ms_table_row(h)) goto oom;
+    struct utsname u;
+    if (uname(&u) == 0) {
+        size_t ol;
+        const char *hn = t->redact ? redact_text(t->redact, u.nodename, strlen(u.nodename), &ol) : NULL;
+        if ((hn ? ms_table_str(h, MS_HOST_NAME, hn, ol) : ms_table_cstr(h, MS_HOST_NAME, u.nodename)) ||
+            ms_table_cstr(h, MS_HOST_KERNEL, u.release) || ms_table_cstr(h, MS_HOST_KVERSION, u.version) ||
+            ms_table_cstr(h, MS_HOST_MACHINE, u.machine))
+            goto oom;
+    }
+    long ps = sysconf(_SC_PAGESIZE), nc = sysconf(_SC_NPROCESSORS_ONLN);
+    if ((ps > 0 && ms_table_u64(h, MS_HOST_PAGE_SIZE, (uint64_t)ps)) ||
+        (nc > 0 && ms_table_u64(h, MS_HOST_NCPU, (uint64_t)nc)))
+        goto oom;
+    int e = read_file("/proc/meminfo", buf, SMALL_FILE_MAX, NULL, NULL);
+    if (e) {
+        diag_add(d, "host.meminfo", DG_UNAVAILABLE, "cannot read /proc/meminfo: %s", errtext(e));
+    } else {
+        static const struct { const char *n; unsigned col; } mi[] = {
+            {"MemTotal", MS_HOST_MEM_TOTAL}, {"MemAvailable", MS_HOST_MEM_AVAILABLE},
+            {"SwapTotal", MS_HOST_SWAP_TOTAL}, {"SwapFree", MS_HOST_SWAP_FREE}};
+        char *cur = buf, *line, *name, *unit;
+        uint64_t v;
+        while ((line = next_line(&cur)))
+            if (kv_line(line, &name, &v, &unit) == 0)
+                for (size_t i = 0; i < sizeof mi / sizeof mi[0]; i++)
+                    if (!strcmp(name, mi[i].n) && ms_table_u64(h, mi[i].col, v)) goto oom;
+    }
+    if (read_file("/sys/kernel/mm/transparent_hugepage/enabled", buf, 256, NULL, NULL) == 0 &&
+        ms_table_cstr(h, MS_HOST_THP_ENABLED, bracketed(buf)))
+        goto oom;
+    if (read_file("/sys/kernel/mm/transparent_hugepage/defrag", buf, 256, NULL, NULL) == 0 &&
+        ms_table_cstr(h, MS_HOST_THP_DEFRAG, bracketed(buf)))
+        goto oom;
+    if (read_file("/proc/sys/vm/overcommit_memory", buf, 64, NULL, NULL) == 0 &&
+        ms_table_i64(h, MS_HOST_OVERCOMMIT, strtoll(buf, NULL, 10)))
+        goto oom;
+    int rc = ms_writer_add(w, h);
+    ms_table_free(h);
+    return rc;
+oom:
+    ms_table_free(h);
+    return MS_ERR_NOMEM;
+}
+
+/* ------------------------------------------------------------- process */
+
+typedef struct {
+    char state;
+    unsigned flags;
+    uint64_t ppid, start_ticks;
+} proc_stat;
+
+/* Parses /proc/PID/stat; comm may hold spaces and parentheses, so fields
+ * are counted from the last ')'. */
+static int read_stat(const capture_target *t, proc_stat *st, char *buf)
+{
+    char path[64];
+    snprintf(path, sizeof path, "%s/%d/stat", t->proc_root, t->pid);
+    int e = read_file(path, buf, SMALL_FILE_MAX, NULL, NULL);
+    if (e) return e;
+    char *rp = strrchr(buf, ')');
+    if (!rp || rp[1] != ' ') return EINVAL;
+    char *s = rp + 2;
+    /* field 3 state, 4 ppid, ..., 9 flags, ..., 22 starttime */
+    st->state = *s;
+    unsigned long long f[23] = {0};
+    int field = 3;
+    char *tok = s;
+    while (field <= 22 && tok && *tok) {
+        if (field > 3) f[field] = strtoull(tok, NULL, 10);
+        tok = strchr(tok, ' ');
+        if (tok) tok++;
+        field++;
+    }
+    if (field <= 22) return EINVAL;
+    st->ppid = f[4];
+    st->flags = (unsigned)f[9];
+    st->start_ticks = f[22];
+    return 0;
+}
+
+static int collect_process(capture_target *t, ms_writer *w, diag_ctx *d, char *buf,
+                           const proc_stat *st)
+{
+    char path[96];
+    int rc = MS_ERR_NOMEM, e;
+    ms_table *p = ms_table_new(MS_SEC_PROCESS), *kv = ms_table_new(MS_SEC_PROC_STATUS);
+    if (!p || !kv || ms_table_row(p)) goto out;
+    char stc[2] = {st->state, 0};
+    if (ms_table_u64(p, MS_PROC_PID, (uint64_t)t->pid) || ms_table_u64(p, MS_PROC_PPID, st->ppid) ||
+        ms_table_cstr(p, MS_PROC_STATE, stc) || ms_table_u64(p, MS_PROC_START_TICKS, st->start_ticks))
+        goto out;
+
+    snprintf(path, sizeof path, "%s/%d/status", t->proc_root, t->pid);
+    if ((e = read_file(path, buf, SMALL_FILE_MAX, NULL, NULL))) {
+        diag_add(d, "process.status", DG_UNAVAILABLE, "cannot read %s: %s", path, errtext(e));
+    } else {
+        char *cur = buf, *line, *name, *unit;
+        uint64_t v;
+        while ((line = next_line(&cur))) {
+            if (!strncmp(line, "Uid:", 4)) {
+                unsigned long long ruid, euid;
+                if (sscanf(line + 4, "%llu %llu", &ruid, &euid) == 2 &&
+                    (ms_table_u64(p, MS_PROC_UID, ruid) || ms_table_u64(p, MS_PROC_EUID, euid)))
+                    goto out;
+                continue;
+            }
+            if (kv_line(line, &name, &v, &unit)) continue;
+            /* the memory lines, plus the other plain counters (Threads...) */
+            if (!strcmp(name, "Threads") && ms_table_u64(p, MS_PROC_THREADS, v)) goto out;
+            if (!strcmp(name, "Pid") || !strcmp(name, "PPid") || !strcmp(name, "Tgid") ||
+                !strcmp(name, "TracerPid") || !strcmp(name, "Ngid") || !strcmp(name, "Umask"))
+                continue;
+            if (ms_table_row(kv) || ms_table_cstr(kv, MS_KV_NAME, name) || ms_table_u64(kv, MS_KV_VALUE, v) ||
+                ms_table_cstr(kv, MS_KV_UNIT, unit))
+                goto out;
+        }
+    }
+
+    snprintf(path, sizeof path, "%s/%d/comm", t->proc_root, t->pid);
+    if ((e = read_file(path, buf, 256, NULL, NULL)) == 0) {
+        buf[strcspn(buf, "\n")] = 0;
+        if (ms_table_cstr(p, MS_PROC_COMM, buf)) goto out;
+    }
+
+    snprintf(path, sizeof path, "%s/%d/exe", t->proc_root, t->pid);
+    ssize_t n = readlink(path, buf, 4096);
+    if (n < 0) {
+        diag_add(d, "process.exe", DG_UNAVAILABLE, "cannot read the link %s: %s", path, errtext(errno));
+    } else {
+        const char *x = buf;
+        size_t xl = (size_t)n;
+        if (t->redact && n > 0 && buf[0] == '/') {
+            size_t ol;
+            const char *r = redact_path(t->redact, buf, (size_t)n, &ol);
+            if (r) {
+                x = r;
+                xl = ol;
+            }
+        }
+        if (ms_table_str(p, MS_PROC_EXE, x, xl)) goto out;
+    }
+
+    snprintf(path, sizeof path, "%s/%d/cmdline", t->proc_root, t->pid);
+    size_t clen;
+    int cut;
+    if ((e = read_file(path, buf, CMDLINE_MAX, &clen, &cut))) {
+        diag_add(d, "process.cmdline", DG_UNAVAILABLE, "cannot read %s: %s", path, errtext(e));
+    } else {
+        if (cut)
+            diag_add(d, "process.cmdline", DG_APPROXIMATE, "command line cut at %u bytes", CMDLINE_MAX - 1);
+        if (clen && buf[clen - 1] != 0) buf[clen++] = 0; /* keep every argument NUL-terminated */
+        if (t->redact) {
+            /* argv[0] by the path rule, every argument after it hashed */
+            char *out = malloc(clen * 2 + 64 * (clen + 1) + 1);
+            if (!out) goto out;
+            size_t o = 0;
+            for (size_t i = 0, k = 0; i < clen; k++) {
+                size_t al = strlen(buf + i), rl;
+                const char *r = k == 0 ? (buf[i] == '/' ? redact_path(t->redact, buf + i, al, &rl) : NULL)
+                                       : redact_text(t->redact, buf + i, al, &rl);
+                if (!r) {
+                    r = buf + i;
+                    rl = al;
+                }
+                memcpy(out + o, r, rl);
+                o += rl;
+                out[o++] = 0;
+                i += al + 1;
+            }
+            int bad = ms_table_str(p, MS_PROC_CMDLINE, out, o);
+            free(out);
+            if (bad) goto out;
+        } else if (ms_table_str(p, MS_PROC_CMDLINE, buf, clen)) {
+            goto out;
+        }
+    }
+
+    snprintf(path, sizeof path, "%s/%d/oom_score", t->proc_root, t->pid);
+    if (read_file(path, buf, 64, NULL, NULL) == 0 && ms_table_i64(p, MS_PROC_OOM_SCORE, strtoll(buf, NULL, 10)))
+        goto out;
+    snprintf(path, sizeof path, "%s/%d/oom_score_adj", t->proc_root, t->pid);
+    if (read_file(path, buf, 64, NULL, NULL) == 0 &&
+        ms_table_i64(p, MS_PROC_OOM_SCORE_ADJ, strtoll(buf, NULL, 10)))
+        goto out;
+
+    if ((rc = ms_writer_add(w, p)) == 0) rc = ms_writer_add(w, kv);
+out:
+    ms_table_free(p);
+    ms_table_free(kv);
+    return rc;
+}
+
+/* ------------------------------------------------------------- cgroup */
+
+/* Finds where the cgroup hierarchy holding the memory controller is
+ * mounted (as this agent sees it). version 2 (unified) or 1. */
+static int cgroup_mount(int version, char *mnt, size_t len, char *root, size_t rlen, char *buf)
+{
+    if (read_file("/proc/self/mountinfo", buf, 1u << 20, NULL, NULL)) return -1;
+    char *cur = buf, *line;
+    while ((line = next_line(&cur))) {
+        /* id parent maj:min root mountpoint opts [optional...] - fstype source superopts */
+        char *f[6] = {0};
+        char *s = line;
+        for (int i = 0; i < 5 && s; i++) {
+            f[i] = s;
+            s = strchr(s, ' ');
+            if (s) *s++ = 0;
+        }
+        char *dash = s ? strstr(s, " - ") : NULL;
+        if (!dash && s && !strncmp(s, "- ", 2)) dash = s - 1;
+        if (!dash || !f[4]) continue;
+        char fstype[32], superopts[512];
+        if (sscanf(dash + 3, "%31s %*s %511s", fstype, superopts) < 1) continue;
+        int match = version == 2 ? !strcmp(fstype, "cgroup2")
+                                 : !strcmp(fstype, "cgroup") && strstr(superopts, "memory");
+        if (match) {
+            snprintf(mnt, len, "%s", f[4]);
+            snprintf(root, rlen, "%s", f[3]);
+            return 0;
+        }
+    }
+    return -1;
+}
+
+static int cg_stat_file(ms_table *cs, const char *dir, const char *file, char *buf)
+{
+    char path[5400];
+    if (snprintf(path, sizeof path, "%s/%s", dir, file) >= (int)sizeof path) return 1;
+    if (read_file(path, buf, SMALL_FILE_MAX, NULL, NULL)) return 1; /* absent: fine */
+    char *cur = buf, *line;
+    while ((line = next_line(&cur))) {
+        char name[128];
+        unsigned long long v;
+        if (sscanf(line, "%127s %llu", name, &v) == 2) {
+            if (ms_table_row(cs) || ms_table_cstr(cs, MS_CGS_FILE, file) ||
+                ms_table_cstr(cs, MS_CGS_NAME, name) || ms_table_u64(cs, MS_CGS_VALUE, v))
+                return -1;
+        } else if (sscanf(line, "%llu", &v) == 1) { /* single-value file (failcnt) */
+            if (ms_table_row(cs) || ms_table_cstr(cs, MS_CGS_FILE, file) ||
+                ms_table_cstr(cs, MS_CGS_NAME, file) || ms_table_u64(cs, MS_CGS_VALUE, v))
+                return -1;
+        }
+    }
+    return 0;
+}
+
+static int collect_cgroup(capture_target *t, ms_writer *w, diag_ctx *d, char *buf, char *buf2)
+{
+    char path[96];
+    snprintf(path, sizeof path, "%s/%d/cgroup", t->proc_root, t->pid);
+    int e = read_file(path, buf, SMALL_FILE_MAX, NULL, NULL);
+    if (e) {
+        diag_add(d, "cgroup", DG_UNAVAILABLE, "cannot read %s: %s", path, errtext(e));
+        return 0;
+    }
+    char cgpath[4096] = "";
+    int version = 0;
+    char *cur = buf, *line;
+    while ((line = next_line(&cur))) {
+        char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+        if (!c2) continue;
+        *c1 = *c2 = 0;
+        if (!strcmp(line, "0") && c1[1] == 0 && !version) {
+            version = 2;
+            snprintf(cgpath, sizeof cgpath, "%s", c2 + 1);
+        } else if (strstr(c1 + 1, "memory")) {
+            char *ctl = c1 + 1, *tok;
+            for (tok = strtok(ctl, ","); tok; tok = strtok(NULL, ","))
+                if (!strcmp(tok, "memory")) {
+                    version = 1;
+                    snprintf(cgpath, sizeof cgpath, "%s", c2 + 1);
+                }
+        }
+    }
+    if (!version) {
+        diag_add(d, "cgroup", DG_UNAVAILABLE, "no memory cgroup listed in %s", path);
+        return 0;
+    }
+    char mnt[1024], root[1024];
+    if (cgroup_mount(version, mnt, sizeof mnt, root, sizeof root, buf2)) {
+        diag_add(d, "cgroup", DG_UNAVAILABLE, "the cgroup v%d hierarchy is not mounted where this agent can see it",
+                 version);
+        return 0;
+    }
+    const char *rel = cgpath;
+    size_t rl = strlen(root);
+    if (strcmp(root, "/") && !strncmp(cgpath, root, rl)) rel = cgpath + rl;
+    if (!strncmp(rel, "/..", 3)) {
+        diag_add(d, "cgroup", DG_UNAVAILABLE,
+                 "the target's cgroup %s is outside this agent's cgroup namespace; run the agent in the target's namespace",
+                 cgpath);
+        return 0;
+    }
+    char dir[5200];
+    snprintf(dir, sizeof dir, "%s%s", mnt, rel);
+    int rc = MS_ERR_NOMEM;
+    ms_table *cg = ms_table_new(MS_SEC_CGROUP), *cs = ms_table_new(MS_SEC_CGROUP_STAT);
+    if (!cg || !cs || ms_table_row(cg) || ms_table_u64(cg, MS_CG_VERSION, (uint64_t)version)) goto out;
+    size_t ol;
+    const char *shown = t->redact && strcmp(cgpath, "/") ? redact_text(t->redact, cgpath, strlen(cgpath), &ol) : NULL;
+    if (shown ? ms_table_str(cg, MS_CG_PATH, shown, ol) : ms_table_cstr(cg, MS_CG_PATH, cgpath)) goto out;
+    static const struct { const char *f2, *f1; unsigned col; } files[] = {
+        {"memory.current", "memory.usage_in_bytes", MS_CG_CURRENT},
+        {"memory.max", "memory.limit_in_bytes", MS_CG_MAX},
+        {"memory.high", NULL, MS_CG_HIGH},
+        {"memory.swap.current", NULL, MS_CG_SWAP_CURRENT},
+        {"memory.swap.max", NULL, MS_CG_SWAP_MAX},
+        {"memory.peak", "memory.max_usage_in_bytes", MS_CG_PEAK},
+    };
+    int found = 0;
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        const char *f = version == 2 ? files[i].f2 : files[i].f1;
+        if (!f) continue;
+        char p2[5400];
+        uint64_t v;
+        if (snprintf(p2, sizeof p2, "%s/%s", dir, f) >= (int)sizeof p2) continue;
+        if (read_u64_file(p2, &v, buf, 128) == 0) {
+            /* cgroup v1 says "no limit" with a huge page-rounded number */
+            if (version == 1 && files[i].col == MS_CG_MAX && v >= 0x7ffffffffffff000ull) v = UINT64_MAX;
+            if (ms_table_u64(cg, files[i].col, v)) goto out;
+            found++;
+        }
+    }
+    if (!found)
+        diag_add(d, "cgroup", DG_UNAVAILABLE,
+                 "%s has no memory usage files%s", dir,
+                 strcmp(rel, "/") ? " (is the memory controller enabled for it?)"
+                                  : ": it is the root cgroup, which has no memory limit of its own");
+    static const char *const stat2[] = {"memory.stat", "memory.events", "memory.events.local",
+                                        "memory.swap.events"};
+    static const char *const stat1[] = {"memory.stat", "memory.oom_control", "memory.failcnt",
+                                        "memory.memsw.usage_in_bytes", "memory.memsw.limit_in_bytes"};
+    const char *const *sf = version == 2 ? stat2 : stat1;
+    size_t nsf = version == 2 ? sizeof stat2 / sizeof *stat2 : sizeof stat1 / sizeof *stat1;
+    for (size_t i = 0; i < nsf; i++)
+        if (cg_stat_file(cs, dir, sf[i], buf) < 0) goto out;
+    if ((rc = ms_writer_add(w, cg)) == 0) rc = ms_writer_add(w, cs);
+out:
+    ms_table_free(cg);
+    ms_table_free(cs);
+    return rc;
+}
+
+/* -------------------------------------------------------------- smaps */
+
+static const char *redact_cb(void *ctx, const char *path, size_t len, size_t *outlen)
+{
+    return redact_path((redactor *)ctx, path, len, outlen);
+}
+
+/* Streams /proc/PID/smaps into the parser. Returns 0, an errno (> 0) for
+ * open/read failures, or a negative ms_err from the parser. */
+static int read_smaps(capture_target *t, smaps_parser *sp, char *chunk)
+{
+    char path[64];
+    snprintf(path, sizeof path, "%s/%d/smaps", t->proc_root, t->pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return errno;
+    int rc = 0;
+    for (;;) {
+        ssize_t k = read(fd, chunk, SMAPS_CHUNK);
+        if (k < 0) {
+            if (errno == EINTR) continue;
+            rc = errno;
+            break;
+        }
+        if (k == 0) break;
+        if ((rc = smaps_feed(sp, chunk, (size_t)k))) break;
+    }
+    close(fd);
+    if (!rc) rc = smaps_finish(sp);
+    return rc;
+}
+
+static int collect_rollup(capture_target *t, ms_writer *w, diag_ctx *d, char *buf)
+{
+    char path[64];
+    snprintf(path, sizeof path, "%s/%d/smaps_rollup", t->proc_root, t->pid);
+    int e = read_file(path, buf, SMALL_FILE_MAX, NULL, NULL);
+    if (e) {
+        diag_add(d, "rollup", DG_UNAVAILABLE, "cannot read %s: %s", path, errtext(e));
+        return 0;
+    }
+    ms_table *kv = ms_table_new(MS_SEC_ROLLUP);
+    if (!kv) return MS_ERR_NOMEM;
+    char *cur = buf, *line, *name, *unit;
+    uint64_t v;
+    int rc = 0;
+    while ((line = next_line(&cur)) && !rc) {
+        if (kv_line(line, &name, &v, &unit)) continue; /* the header line, VmFlags-like text */
+        if (ms_table_row(kv) || ms_table_cstr(kv, MS_KV_NAME, name) || ms_table_u64(kv, MS_KV_VALUE, v) ||
+            ms_table_cstr(kv, MS_KV_UNIT, unit))
+            rc = MS_ERR_NOMEM;
+    }
+    if (!rc) rc = ms_writer_add(w, kv);
+    ms_table_free(kv);
+    return rc;
+}
+
+/* -------------------------------------------------------------- checks */
+
+static void permission_help(const capture_target *t, char *msg, size_t len, const char *what, int e)
+{
+    char path[64], buf[4096];
+    unsigned long long ruid = 0;
+    int known = 0;
+    snprintf(path, sizeof path, "%s/%d/status", t->proc_root, t->pid);
+    if (read_file(path, buf, sizeof buf, NULL, NULL) == 0) {
+        char *u = strstr(buf, "\nUid:");
+        if (u && sscanf(u + 5, "%llu", &ruid) == 1) known = 1;
+    }
+    char owner[64] = "";
+    if (known) snprintf(owner, sizeof owner, " (owned by uid %llu)", ruid);
+    snprintf(msg, len,
+             "cannot read %s of PID %d%s: %s. Run memsnap-capture as the target's user or as root "
+             "(in a container: root with --cap-add SYS_PTRACE, or CAP_SYS_PTRACE); this agent runs as uid %u",
+             what, t->pid, owner, strerror(e), (unsigned)geteuid());
+}
+
+capture_status capture_check(capture_target *t, char *msg, size_t len)
+{
+    char buf[SMALL_FILE_MAX];
+    proc_stat st;
+    int e = read_stat(t, &st, buf);
+    if (e == ENOENT || e == ESRCH) {
+        snprintf(msg, len, "no process with PID %d (it may have exited; check with: ps -p %d)", t->pid, t->pid);
+        return CAPTURE_FAILED;
+    }
+    if (e) {
+        snprintf(msg, len, "cannot read %s/%d/stat: %s", t->proc_root, t->pid, strerror(e));
+        return CAPTURE_FAILED;
+    }
+    if (st.flags & PF_KTHREAD) {
+        snprintf(msg, len, "PID %d is a kernel thread: it has no user-space memory to capture", t->pid);
+        return CAPTURE_FAILED;
+    }
+    if (st.state == 'Z' || st.state == 'X') {
+        snprintf(msg, len, "PID %d is a zombie: it has exited and its memory is gone (its parent, PID %llu, has not reaped it yet)",
+                 t->pid, (unsigned long long)st.ppid);
+        return CAPTURE_FAILED;
+    }
+    char path[64];
+    snprintf(path, sizeof path, "%s/%d/smaps", t->proc_root, t->pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        e = errno;
+        if (e == EACCES || e == EPERM) {
+            permission_help(t, msg, len, "/proc/PID/smaps", e);
+        } else if (e == ENOENT) {
+            snprintf(msg, len, "PID %d exited before it could be captured", t->pid);
+        } else {
+            snprintf(msg, len, "cannot open %s: %s", path, strerror(e));
+        }
+        return CAPTURE_FAILED;
+    }
+    /* Opening is checked with the opener's credentials; reading is checked
+     * again by the kernel, so read a little to be sure. */
+    ssize_t k = read(fd, buf, 64);
+    e = errno;
+    close(fd);
+    if (k < 0) {
+        if (e == EACCES || e == EPERM)
+            permission_help(t, msg, len, "/proc/PID/smaps", e);
+        else
+            snprintf(msg, len, "cannot read %s: %s", path, strerror(e));
+        return CAPTURE_FAILED;
+    }
+    t->start_ticks = st.start_ticks;
+    return CAPTURE_OK;
+}
+
+/* ------------------------------------------------------------- snapshot */
+
+static int add_snapshot_section(capture_target *t, ms_writer *w, uint64_t wall, uint64_t mono,
+                                uint64_t dur, char *buf)
+{
+    ms_table *s = ms_table_new(MS_SEC_SNAPSHOT);
+    if (!s || ms_table_row(s)) {
+        ms_table_free(s);
+        return MS_ERR_NOMEM;
+    }
+    unsigned char id[16];
+    if (getrandom(id, sizeof id, 0) != (ssize_t)sizeof id) { /* fall back to time and pid */
+        uint64_t a = wall ^ ((uint64_t)t->pid << 32), b = mono ^ t->seq;
+        memcpy(id, &a, 8);
+        memcpy(id + 8, &b, 8);
+    }
+    int rc = 0;
+    if (ms_table_str(s, MS_SNAP_ID, id, sizeof id) || ms_table_u64(s, MS_SNAP_SEQ, t->seq) ||
+        ms_table_u64(s, MS_SNAP_WALL_NS, wall) || ms_table_u64(s, MS_SNAP_MONO_NS, mono) ||
+        ms_table_u64(s, MS_SNAP_DURATION_NS, dur) || ms_table_u64(s, MS_SNAP_PAUSE_NS, 0) ||
+        ms_table_u64(s, MS_SNAP_PID, (uint64_t)t->pid) || ms_table_cstr(s, MS_SNAP_AGENT, CAPTURE_AGENT) ||
+        ms_table_u64(s, MS_SNAP_FLAGS, t->redact ? 2u : 0u))
+        rc = MS_ERR_NOMEM;
+    if (!rc && read_file("/proc/sys/kernel/random/boot_id", buf, 64, NULL, NULL) == 0) {
+        buf[strcspn(buf, "\n")] = 0;
+        if (ms_table_cstr(s, MS_SNAP_BOOT_ID, buf)) rc = MS_ERR_NOMEM;
+    }
+    if (!rc) rc = ms_writer_add(w, s);
+    ms_table_free(s);
+    return rc;
+}
+
+/* Is the target still the process we started with? */
+static int target_alive(capture_target *t, char *buf)
+{
+    proc_stat st;
+    if (read_stat(t, &st, buf)) return 0;
+    if (st.state == 'Z' || st.state == 'X') return 0;
+    return st.start_ticks == t->start_ticks;
+}
+
+capture_status capture_one(capture_target *t, ms_writer *w, capture_result *res)
+{
+    memset(res, 0, sizeof *res);
+    uint64_t wall = clock_ns(CLOCK_REALTIME), mono = clock_ns(CLOCK_MONOTONIC);
+    char *buf = malloc(SMALL_FILE_MAX), *big = malloc(1u << 20);
+    diag_ctx d = {ms_table_new(MS_SEC_DIAGNOSTICS), 0};
+    smaps_parser *sp = smaps_new(t->max_mappings, t->redact ? redact_cb : NULL, t->redact);
+    capture_status status = CAPTURE_FAILED;
+    int rc = MS_ERR_NOMEM;
+    if (!buf || !big || !d.diag || !sp) goto fail;
+    if ((rc = ms_writer_begin(w))) goto fail;
+
+    proc_stat st;
+    int e = read_stat(t, &st, buf);
+    if (e || st.start_ticks != t->start_ticks || st.state == 'Z' || st.state == 'X') goto gone;
+
+    if ((rc = collect_host(t, w, &d, buf))) goto fail;
+    if ((rc = collect_process(t, w, &d, buf, &st))) goto fail;
+    e = read_smaps(t, sp, big);
+    if (e > 0) {
+        if (!target_alive(t, buf)) goto gone;
+        if (e == EACCES || e == EPERM)
+            permission_help(t, res->msg, sizeof res->msg, "/proc/PID/smaps", e);
+        else
+            snprintf(res->msg, sizeof res->msg, "reading %s/%d/smaps failed: %s", t->proc_root, t->pid,
+                     strerror(e));
+        ms_writer_abort(w);
+        goto out;
+    }
+    if (e < 0) {
+        rc = e;
+        if (e == MS_ERR_CORRUPT) {
+            snprintf(res->msg, sizeof res->msg, "PID %d: unexpected /proc/PID/smaps text: %s", t->pid,
+                     smaps_error(sp));
+            ms_writer_abort(w);
+            goto out;
+        }
+        goto fail;
+    }
+    if (smaps_count(sp) == 0 && !target_alive(t, buf)) goto gone;
+    if (smaps_dropped(sp))
+        diag_add(&d, "mappings", DG_APPROXIMATE,
+                 "%zu of %zu mappings kept (--max-mappings %zu); the rollup still covers all of them",
+                 smaps_count(sp) - smaps_dropped(sp), smaps_count(sp), t->max_mappings);
+    ms_table *maps = smaps_take_mappings(sp), *extra = smaps_take_extra(sp);
+    rc = ms_writer_add(w, maps);
+    if (!rc && ms_table_nrows(extra)) rc = ms_writer_add(w, extra);
+    ms_table_free(maps);
+    ms_table_free(extra);
+    if (rc) goto fail;
+    if ((rc = collect_rollup(t, w, &d, buf))) goto fail;
+    if ((rc = collect_cgroup(t, w, &d, buf, big))) goto fail;
+    /* Mappings read from a process that exited meanwhile may be partial. */
+    if (!target_alive(t, buf)) goto gone;
+    if (t->redact_random_key)
+        diag_add(&d, "redaction", DG_INFO,
+                 "redacted with a random key: hashes match within this file only (give --redact-key to match across files)");
+    if (d.oom) goto fail;
+    if ((rc = ms_writer_add(w, d.diag))) goto fail;
+    uint64_t dur = clock_ns(CLOCK_MONOTONIC) - mono;
+    if ((rc = add_snapshot_section(t, w, wall, mono, dur, buf))) goto fail;
+    res->rss_kib = smaps_rss_kib(sp);
+    res->mappings = smaps_count(sp);
+    if ((rc = ms_writer_end(w, 1))) {
+        res->write_err = rc;
+        snprintf(res->msg, sizeof res->msg, "%s", ms_writer_error(w));
+        goto out;
+    }
+    ms_writer_last_sizes(w, &res->raw, &res->compressed, NULL);
+    t->seq++;
+    status = CAPTURE_OK;
+    goto out;
+gone:
+    ms_writer_abort(w);
+    snprintf(res->msg, sizeof res->msg, "PID %d exited", t->pid);
+    status = CAPTURE_GONE;
+    goto out;
+fail:
+    ms_writer_abort(w);
+    snprintf(res->msg, sizeof res->msg, "capturing PID %d failed: %s%s%s", t->pid, ms_strerror(rc),
+             ms_writer_error(w)[0] ? ": " : "", ms_writer_error(w));
+out:
+    smaps_free(sp);
+    ms_table_free(d.diag);
+    free(buf);
+    free(big);
+    return status;
+}

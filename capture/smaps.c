@@ -1,0 +1,364 @@
+/*
+ * smaps.c - /proc/PID/smaps text to MAPPINGS rows. Every field the kernel
+ * prints is kept: known ones as columns, others by name in MAPPING_EXTRA.
+ */
+#include "smaps.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Known smaps fields and their columns, in the order kernels print them
+ * (the parser predicts the next field from the previous mapping's order,
+ * so the table order only matters for the first mapping). */
+static const struct {
+    const char *name;
+    unsigned len, col;
+} smaps_fields[] = {
+#define F(n, c) {n, sizeof n - 1, c}
+    F("Size", MS_MAP_SIZE),
+    F("KernelPageSize", MS_MAP_KERNEL_PAGE_SIZE),
+    F("MMUPageSize", MS_MAP_MMU_PAGE_SIZE),
+    F("Rss", MS_MAP_RSS),
+    F("Pss", MS_MAP_PSS),
+    F("Pss_Dirty", MS_MAP_PSS_DIRTY),
+    F("Pss_Anon", MS_MAP_PSS_ANON),
+    F("Pss_File", MS_MAP_PSS_FILE),
+    F("Pss_Shmem", MS_MAP_PSS_SHMEM),
+    F("Shared_Clean", MS_MAP_SHARED_CLEAN),
+    F("Shared_Dirty", MS_MAP_SHARED_DIRTY),
+    F("Private_Clean", MS_MAP_PRIVATE_CLEAN),
+    F("Private_Dirty", MS_MAP_PRIVATE_DIRTY),
+    F("Referenced", MS_MAP_REFERENCED),
+    F("Anonymous", MS_MAP_ANONYMOUS),
+    F("KSM", MS_MAP_KSM),
+    F("LazyFree", MS_MAP_LAZYFREE),
+    F("AnonHugePages", MS_MAP_ANON_HUGE),
+    F("ShmemPmdMapped", MS_MAP_SHMEM_PMD),
+    F("FilePmdMapped", MS_MAP_FILE_PMD),
+    F("Shared_Hugetlb", MS_MAP_SHARED_HUGETLB),
+    F("Private_Hugetlb", MS_MAP_PRIVATE_HUGETLB),
+    F("Swap", MS_MAP_SWAP),
+    F("SwapPss", MS_MAP_SWAP_PSS),
+    F("Locked", MS_MAP_LOCKED),
+    F("THPeligible", MS_MAP_THP_ELIGIBLE),
+    F("ProtectionKey", MS_MAP_PROTECTION_KEY),
+    F("VmFlags", MS_MAP_VMFLAGS),
+#undef F
+};
+#define NFIELDS (sizeof smaps_fields / sizeof smaps_fields[0])
+#define MAX_ORDER 64
+
+struct smaps_parser {
+    ms_table *maps, *extra;
+    size_t max_rows, seen, dropped;
+    int in_row;             /* current mapping is stored (not dropped) */
+    uint64_t rss;
+    char *part;             /* partial line carried between feeds */
+    size_t plen, pcap;
+    size_t lineno;
+    int order[MAX_ORDER];   /* field index seen at position k of the last mapping */
+    size_t pos;             /* position within the current mapping */
+    smaps_path_fn fn;
+    void *ctx;
+    char err[200];
+};
+
+smaps_parser *smaps_new(size_t max_mappings, smaps_path_fn fn, void *ctx)
+{
+    smaps_parser *p = calloc(1, sizeof *p);
+    if (!p) return NULL;
+    p->maps = ms_table_new(MS_SEC_MAPPINGS);
+    p->extra = ms_table_new(MS_SEC_MAPPING_EXTRA);
+    if (!p->maps || !p->extra) {
+        smaps_free(p);
+        return NULL;
+    }
+    p->max_rows = max_mappings;
+    p->fn = fn;
+    p->ctx = ctx;
+    for (size_t i = 0; i < MAX_ORDER; i++) p->order[i] = -1;
+    return p;
+}
+
+void smaps_free(smaps_parser *p)
+{
+    if (!p) return;
+    ms_table_free(p->maps);
+    ms_table_free(p->extra);
+    free(p->part);
+    free(p);
+}
+
+ms_table *smaps_take_mappings(smaps_parser *p)
+{
+    ms_table *t = p->maps;
+    p->maps = NULL;
+    return t;
+}
+
+ms_table *smaps_take_extra(smaps_parser *p)
+{
+    ms_table *t = p->extra;
+    p->extra = NULL;
+    return t;
+}
+
+size_t smaps_count(const smaps_parser *p) { return p->seen; }
+size_t smaps_dropped(const smaps_parser *p) { return p->dropped; }
+uint64_t smaps_rss_kib(const smaps_parser *p) { return p->rss; }
+const char *smaps_error(const smaps_parser *p) { return p->err; }
+
+static int hexval(int c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+/* Parses hex digits up to `stop`; advances *s. */
+static int parse_hex(const char **s, const char *end, char stop, uint64_t *v)
+{
+    const char *q = *s;
+    uint64_t r = 0;
+    int n = 0, d;
+    while (q < end && (d = hexval((unsigned char)*q)) >= 0) {
+        if (n++ >= 16) return -1;
+        r = (r << 4) | (uint64_t)d;
+        q++;
+    }
+    if (!n || q >= end || *q != stop) return -1;
+    *s = q + 1;
+    *v = r;
+    return 0;
+}
+
+static int parse_dec(const char **s, const char *end, uint64_t *v)
+{
+    const char *q = *s;
+    uint64_t r = 0;
+    int n = 0;
+    while (q < end && *q >= '0' && *q <= '9') {
+        unsigned d = (unsigned)(*q - '0');
+        if (r > (UINT64_MAX - d) / 10) return -1;
+        r = r * 10 + d;
+        q++;
+        n++;
+    }
+    if (!n) return -1;
+    *s = q;
+    *v = r;
+    return 0;
+}
+
+int smaps_parse_header(const char *line, size_t len, smaps_header *h)
+{
+    const char *s = line, *end = line + len;
+    uint64_t maj, min;
+    memset(h, 0, sizeof *h);
+    if (parse_hex(&s, end, '-', &h->start) || parse_hex(&s, end, ' ', &h->end)) return -1;
+    if (end - s < 5 || s[4] != ' ') return -1;
+    static const char pc[4] = {'r', 'w', 'x', 0};
+    for (int i = 0; i < 3; i++) {
+        if (s[i] == pc[i]) h->perms |= 1u << i;
+        else if (s[i] != '-') return -1;
+    }
+    if (s[3] == 's') h->perms |= 8;
+    else if (s[3] == 'p') h->perms |= 16;
+    else return -1;
+    s += 5;
+    if (parse_hex(&s, end, ' ', &h->offset) || parse_hex(&s, end, ':', &maj) ||
+        parse_hex(&s, end, ' ', &min) || parse_dec(&s, end, &h->inode))
+        return -1;
+    if (maj > 0xfffff || min > 0xfffff) return -1;
+    h->dev_major = (unsigned)maj;
+    h->dev_minor = (unsigned)min;
+    /* The kernel prints "... inode " then pads with spaces to column 72 and
+     * writes one more space before the name (fs/proc/task_mmu.c). */
+    if (s >= end) return 0; /* no trailing space: no name */
+    if (*s != ' ') return -1;
+    size_t hlen = (size_t)(s - line) + 1;
+    size_t at = (hlen > 72 ? hlen : 72) + 1;
+    if (at > len) {
+        /* only padding: anonymous mapping without a name */
+        for (const char *q = s; q < end; q++)
+            if (*q != ' ') return -1;
+        return 0;
+    }
+    for (const char *q = s; q < line + at - 1; q++)
+        if (*q != ' ') return -1;
+    h->name = line + at;
+    h->name_len = len - at;
+    static const char del[] = " (deleted)";
+    size_t dl = sizeof del - 1;
+    if (h->name_len > dl && h->name[0] == '/' && !memcmp(h->name + h->name_len - dl, del, dl)) {
+        h->deleted = 1;
+        h->name_len -= dl;
+    }
+    return 0;
+}
+
+static int set_err(smaps_parser *p, const char *what, const char *line, size_t len)
+{
+    snprintf(p->err, sizeof p->err, "smaps line %zu: %s: \"%.*s\"", p->lineno, what,
+             (int)(len > 80 ? 80 : len), line);
+    return MS_ERR_CORRUPT;
+}
+
+static int begin_mapping(smaps_parser *p, const char *line, size_t len)
+{
+    smaps_header h;
+    if (smaps_parse_header(line, len, &h)) return set_err(p, "not a mapping header", line, len);
+    p->seen++;
+    p->pos = 0;
+    if (p->max_rows && ms_table_nrows(p->maps) >= p->max_rows) {
+        p->dropped++;
+        p->in_row = 0;
+        return 0;
+    }
+    int rc;
+    if ((rc = ms_table_row(p->maps))) return rc;
+    p->in_row = 1;
+    ms_table *t = p->maps;
+    if ((rc = ms_table_u64(t, MS_MAP_START, h.start)) || (rc = ms_table_u64(t, MS_MAP_END, h.end)) ||
+        (rc = ms_table_u64(t, MS_MAP_PERMS, h.perms)) ||
+        (rc = ms_table_u64(t, MS_MAP_OFFSET, h.offset)) ||
+        (rc = ms_table_u64(t, MS_MAP_DEV_MAJOR, h.dev_major)) ||
+        (rc = ms_table_u64(t, MS_MAP_DEV_MINOR, h.dev_minor)) ||
+        (rc = ms_table_u64(t, MS_MAP_INODE, h.inode)) ||
+        (rc = ms_table_u64(t, MS_MAP_DELETED, (uint64_t)h.deleted)))
+        return rc;
+    if (!h.name) return ms_table_null(t, MS_MAP_PATH);
+    const char *name = h.name;
+    size_t nlen = h.name_len;
+    if (p->fn && name[0] == '/') {
+        size_t ol;
+        const char *o = p->fn(p->ctx, name, nlen, &ol);
+        if (o) {
+            name = o;
+            nlen = ol;
+        }
+    }
+    return ms_table_str(t, MS_MAP_PATH, name, nlen);
+}
+
+static int find_field(smaps_parser *p, const char *name, size_t nlen)
+{
+    if (p->pos < MAX_ORDER) {
+        int k = p->order[p->pos];
+        if (k >= 0 && smaps_fields[k].len == nlen && !memcmp(smaps_fields[k].name, name, nlen))
+            return k;
+    }
+    for (size_t k = 0; k < NFIELDS; k++)
+        if (smaps_fields[k].len == nlen && !memcmp(smaps_fields[k].name, name, nlen)) {
+            if (p->pos < MAX_ORDER) p->order[p->pos] = (int)k;
+            return (int)k;
+        }
+    return -1;
+}
+
+static int field_line(smaps_parser *p, const char *line, size_t len, const char *colon)
+{
+    const char *name = line, *s = colon + 1, *end = line + len;
+    size_t nlen = (size_t)(colon - line);
+    int k = find_field(p, name, nlen);
+    p->pos++;
+    if (!p->in_row) return p->seen ? 0 : set_err(p, "field before any mapping", line, len);
+    while (s < end && *s == ' ') s++;
+    if (k >= 0 && smaps_fields[k].col == MS_MAP_VMFLAGS) {
+        while (end > s && end[-1] == ' ') end--;
+        return ms_table_str(p->maps, MS_MAP_VMFLAGS, s, (size_t)(end - s));
+    }
+    /* "N kB" or "N": anything else is kept as text in MAPPING_EXTRA */
+    uint64_t v = 0;
+    const char *q = s;
+    int numeric = parse_dec(&q, end, &v) == 0;
+    const char *unit = NULL;
+    size_t ulen = 0;
+    if (numeric && q < end) {
+        if (*q != ' ') numeric = 0;
+        while (q < end && *q == ' ') q++;
+        unit = q;
+        ulen = (size_t)(end - q);
+        for (size_t i = 0; i < ulen; i++)
+            if (unit[i] == ' ') numeric = 0;
+        if (!ulen) unit = NULL;
+    }
+    if (k >= 0 && numeric && (ulen == 0 || (ulen == 2 && !memcmp(unit, "kB", 2)))) {
+        /* known size fields are in kB; THPeligible/ProtectionKey are plain */
+        if (smaps_fields[k].col == MS_MAP_RSS) p->rss += v;
+        return ms_table_u64(p->maps, smaps_fields[k].col, v);
+    }
+    int rc;
+    ms_table *x = p->extra;
+    if ((rc = ms_table_row(x)) || (rc = ms_table_u64(x, MS_MX_MAPPING, ms_table_nrows(p->maps) - 1)) ||
+        (rc = ms_table_str(x, MS_MX_NAME, name, nlen)) || (rc = ms_table_u64(x, MS_MX_VALUE, numeric ? v : 0)))
+        return rc;
+    if (numeric)
+        return unit ? ms_table_str(x, MS_MX_UNIT, unit, ulen) : ms_table_null(x, MS_MX_UNIT);
+    return ms_table_str(x, MS_MX_TEXT, s, (size_t)(end - s));
+}
+
+static int parse_line(smaps_parser *p, const char *line, size_t len)
+{
+    p->lineno++;
+    if (len == 0) return 0;
+    /* A field line is "Name:" with no space before the colon; a header
+     * starts with a hex address and a '-'. */
+    const char *colon = memchr(line, ':', len);
+    const char *dash = memchr(line, '-', len);
+    if (colon && (!dash || colon < dash) && !memchr(line, ' ', (size_t)(colon - line)) && colon > line)
+        return field_line(p, line, len, colon);
+    return begin_mapping(p, line, len);
+}
+
+int smaps_feed(smaps_parser *p, const char *buf, size_t len)
+{
+    const char *s = buf, *end = buf + len;
+    int rc;
+    if (p->plen) { /* complete the carried partial line first */
+        const char *nl = memchr(s, '\n', len);
+        size_t take = nl ? (size_t)(nl - s) : len;
+        if (p->plen + take + 1 > p->pcap) {
+            size_t cap = (p->plen + take + 1) * 2;
+            char *np = realloc(p->part, cap);
+            if (!np) return MS_ERR_NOMEM;
+            p->part = np;
+            p->pcap = cap;
+        }
+        memcpy(p->part + p->plen, s, take);
+        p->plen += take;
+        if (!nl) return 0;
+        rc = parse_line(p, p->part, p->plen);
+        p->plen = 0;
+        if (rc) return rc;
+        s = nl + 1;
+    }
+    for (;;) {
+        const char *nl = memchr(s, '\n', (size_t)(end - s));
+        if (!nl) break;
+        if ((rc = parse_line(p, s, (size_t)(nl - s)))) return rc;
+        s = nl + 1;
+    }
+    if (s < end) {
+        size_t rest = (size_t)(end - s);
+        if (rest + 1 > p->pcap) {
+            char *np = realloc(p->part, rest * 2 + 1);
+            if (!np) return MS_ERR_NOMEM;
+            p->part = np;
+            p->pcap = rest * 2 + 1;
+        }
+        memcpy(p->part, s, rest);
+        p->plen = rest;
+    }
+    return 0;
+}
+
+int smaps_finish(smaps_parser *p)
+{
+    if (!p->plen) return 0;
+    size_t n = p->plen;
+    p->plen = 0;
+    return parse_line(p, p->part, n);
+}
