@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,7 +26,7 @@
 
 #define SMALL_FILE_MAX (64u << 10)   /* status, stat, meminfo, memory.stat ... */
 #define CMDLINE_MAX (128u << 10)     /* longer command lines are cut (and noted) */
-#define SMAPS_CHUNK (256u << 10)
+#define SMAPS_CHUNK (256u << 10) /* NCHUNK of them: the agent's smaps buffer is 1 MiB */
 
 #define DG_COMPLETE 0
 #define DG_APPROXIMATE 1
@@ -521,37 +522,121 @@ static const char *redact_cb(void *ctx, const char *path, size_t len, size_t *ou
     return redact_path((redactor *)ctx, path, len, outlen);
 }
 
-/* Streams /proc/PID/smaps into the parser. Returns 0, an errno (> 0) for
- * open/read failures, or a negative ms_err from the parser. */
-static int read_smaps(capture_target *t, smaps_parser *sp, char *chunk)
+/* Reading and parsing smaps overlap: the kernel formats the text (the
+ * floor of any smaps-based tool) while the previous chunk is parsed. A
+ * reader thread fills a ring of NCHUNK buffers (bounded memory) and then
+ * reads smaps_rollup; the calling thread parses in order. */
+#define NCHUNK 4
+
+typedef struct {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    char *buf[NCHUNK];
+    size_t len[NCHUNK];
+    unsigned head, count;
+    int done, stop, err; /* err: errno of a failed open/read of smaps */
+    int fd;
+    char *rollup;         /* smaps_rollup text (SMALL_FILE_MAX), read after smaps */
+    int rollup_err;
+    char rollup_path[64];
+} smaps_pipe;
+
+static void *smaps_reader(void *arg)
+{
+    smaps_pipe *q = arg;
+    unsigned tail = 0;
+    for (;;) {
+        pthread_mutex_lock(&q->mu);
+        while (q->count == NCHUNK && !q->stop) pthread_cond_wait(&q->cv, &q->mu);
+        int stop = q->stop;
+        pthread_mutex_unlock(&q->mu);
+        if (stop) break;
+        ssize_t k;
+        do k = read(q->fd, q->buf[tail], SMAPS_CHUNK);
+        while (k < 0 && errno == EINTR);
+        pthread_mutex_lock(&q->mu);
+        if (k <= 0) {
+            q->err = k < 0 ? errno : 0;
+            q->done = 1;
+            pthread_cond_broadcast(&q->cv);
+            pthread_mutex_unlock(&q->mu);
+            break;
+        }
+        q->len[tail] = (size_t)k;
+        tail = (tail + 1) % NCHUNK;
+        q->count++;
+        pthread_cond_broadcast(&q->cv);
+        pthread_mutex_unlock(&q->mu);
+    }
+    /* rollup right after smaps, while the parser catches up */
+    q->rollup_err = read_file(q->rollup_path, q->rollup, SMALL_FILE_MAX, NULL, NULL);
+    return NULL;
+}
+
+/* Streams /proc/PID/smaps into the parser and reads smaps_rollup into
+ * `rollup` (its errno in *rollup_err). Returns 0, an errno (> 0) for
+ * open/read failures of smaps, or a negative ms_err from the parser. */
+static int read_smaps(capture_target *t, smaps_parser *sp, char *chunks, char *rollup, int *rollup_err)
 {
     char path[64];
     snprintf(path, sizeof path, "%s/%d/smaps", t->proc_root, t->pid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return errno;
-    int rc = 0;
-    for (;;) {
-        ssize_t k = read(fd, chunk, SMAPS_CHUNK);
-        if (k < 0) {
-            if (errno == EINTR) continue;
-            rc = errno;
-            break;
+    smaps_pipe q;
+    memset(&q, 0, sizeof q);
+    snprintf(q.rollup_path, sizeof q.rollup_path, "%s/%d/smaps_rollup", t->proc_root, t->pid);
+    q.rollup = rollup;
+    *rollup_err = ENOENT;
+    q.fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (q.fd < 0) return errno;
+    for (unsigned i = 0; i < NCHUNK; i++) q.buf[i] = chunks + (size_t)i * SMAPS_CHUNK;
+    pthread_mutex_init(&q.mu, NULL);
+    pthread_cond_init(&q.cv, NULL);
+    pthread_t th;
+    int rc = 0, threaded = pthread_create(&th, NULL, smaps_reader, &q) == 0;
+    if (!threaded) {
+        /* no thread to be had: read and parse in turn */
+        for (;;) {
+            ssize_t k = read(q.fd, q.buf[0], SMAPS_CHUNK);
+            if (k < 0 && errno == EINTR) continue;
+            if (k < 0) rc = errno;
+            if (k <= 0 || (rc = smaps_feed(sp, q.buf[0], (size_t)k))) break;
         }
-        if (k == 0) break;
-        if ((rc = smaps_feed(sp, chunk, (size_t)k))) break;
+        q.rollup_err = read_file(q.rollup_path, q.rollup, SMALL_FILE_MAX, NULL, NULL);
+    } else {
+        pthread_mutex_lock(&q.mu);
+        for (;;) {
+            while (q.count == 0 && !q.done) pthread_cond_wait(&q.cv, &q.mu);
+            if (q.count == 0) break;
+            unsigned h = q.head;
+            pthread_mutex_unlock(&q.mu);
+            rc = smaps_feed(sp, q.buf[h], q.len[h]);
+            pthread_mutex_lock(&q.mu);
+            q.head = (q.head + 1) % NCHUNK;
+            q.count--;
+            pthread_cond_broadcast(&q.cv);
+            if (rc) {
+                q.stop = 1;
+                break;
+            }
+        }
+        if (!rc) rc = q.err;
+        pthread_mutex_unlock(&q.mu);
+        pthread_join(th, NULL);
     }
-    close(fd);
+    pthread_cond_destroy(&q.cv);
+    pthread_mutex_destroy(&q.mu);
+    close(q.fd);
+    *rollup_err = q.rollup_err;
     if (!rc) rc = smaps_finish(sp);
     return rc;
 }
 
-static int collect_rollup(capture_target *t, ms_writer *w, diag_ctx *d, char *buf)
+/* Adds the ROLLUP section from smaps_rollup text already read (or the
+ * reason it could not be: errno e). */
+static int collect_rollup(capture_target *t, ms_writer *w, diag_ctx *d, char *buf, int e)
 {
-    char path[64];
-    snprintf(path, sizeof path, "%s/%d/smaps_rollup", t->proc_root, t->pid);
-    int e = read_file(path, buf, SMALL_FILE_MAX, NULL, NULL);
     if (e) {
-        diag_add(d, "rollup", DG_UNAVAILABLE, "cannot read %s: %s", path, errtext(e));
+        diag_add(d, "rollup", DG_UNAVAILABLE, "cannot read %s/%d/smaps_rollup: %s", t->proc_root, t->pid,
+                 errtext(e));
         return 0;
     }
     ms_table *kv = ms_table_new(MS_SEC_ROLLUP);
@@ -687,21 +772,25 @@ capture_status capture_one(capture_target *t, ms_writer *w, capture_result *res)
 {
     memset(res, 0, sizeof *res);
     uint64_t wall = clock_ns(CLOCK_REALTIME), mono = clock_ns(CLOCK_MONOTONIC);
-    char *buf = malloc(SMALL_FILE_MAX), *big = malloc(1u << 20);
+    char *buf = malloc(SMALL_FILE_MAX), *big = malloc(1u << 20), *rollup = malloc(SMALL_FILE_MAX);
+    int rollup_err = 0;
     diag_ctx d = {ms_table_new(MS_SEC_DIAGNOSTICS), 0};
     smaps_parser *sp = smaps_new(t->max_mappings, t->redact ? redact_cb : NULL, t->redact);
     capture_status status = CAPTURE_FAILED;
     int rc = MS_ERR_NOMEM;
-    if (!buf || !big || !d.diag || !sp) goto fail;
+    if (!buf || !big || !rollup || !d.diag || !sp) goto fail;
     if ((rc = ms_writer_begin(w))) goto fail;
 
     proc_stat st;
     int e = read_stat(t, &st, buf);
     if (e || st.start_ticks != t->start_ticks || st.state == 'Z' || st.state == 'X') goto gone;
 
+    uint64_t t0 = clock_ns(CLOCK_MONOTONIC);
     if ((rc = collect_host(t, w, &d, buf))) goto fail;
     if ((rc = collect_process(t, w, &d, buf, &st))) goto fail;
-    e = read_smaps(t, sp, big);
+    uint64_t t1 = clock_ns(CLOCK_MONOTONIC);
+    e = read_smaps(t, sp, big, rollup, &rollup_err);
+    uint64_t t2 = clock_ns(CLOCK_MONOTONIC);
     if (e > 0) {
         if (!target_alive(t, buf)) goto gone;
         if (e == EACCES || e == EPERM)
@@ -733,13 +822,19 @@ capture_status capture_one(capture_target *t, ms_writer *w, capture_result *res)
     ms_table_free(maps);
     ms_table_free(extra);
     if (rc) goto fail;
-    if ((rc = collect_rollup(t, w, &d, buf))) goto fail;
+    uint64_t t3 = clock_ns(CLOCK_MONOTONIC);
+    if ((rc = collect_rollup(t, w, &d, rollup, rollup_err))) goto fail;
+    uint64_t t4 = clock_ns(CLOCK_MONOTONIC);
     if ((rc = collect_cgroup(t, w, &d, buf, big))) goto fail;
+    uint64_t t5 = clock_ns(CLOCK_MONOTONIC);
     /* Mappings read from a process that exited meanwhile may be partial. */
     if (!target_alive(t, buf)) goto gone;
     if (t->redact_random_key)
         diag_add(&d, "redaction", DG_INFO,
                  "redacted with a random key: hashes match within this file only (give --redact-key to match across files)");
+    diag_add(&d, "capture.timing", DG_INFO,
+             "host+process %.1f ms, smaps+rollup read and parse %.1f ms, mappings encode %.1f ms, rollup %.1f ms, cgroup %.1f ms",
+             (t1 - t0) / 1e6, (t2 - t1) / 1e6, (t3 - t2) / 1e6, (t4 - t3) / 1e6, (t5 - t4) / 1e6);
     if (d.oom) goto fail;
     if ((rc = ms_writer_add(w, d.diag))) goto fail;
     uint64_t dur = clock_ns(CLOCK_MONOTONIC) - mono;
@@ -769,5 +864,6 @@ out:
     ms_table_free(d.diag);
     free(buf);
     free(big);
+    free(rollup);
     return status;
 }

@@ -226,10 +226,12 @@ static int begin_mapping(smaps_parser *p, const char *line, size_t len)
         (rc = ms_table_u64(t, MS_MAP_OFFSET, h.offset)) ||
         (rc = ms_table_u64(t, MS_MAP_DEV_MAJOR, h.dev_major)) ||
         (rc = ms_table_u64(t, MS_MAP_DEV_MINOR, h.dev_minor)) ||
-        (rc = ms_table_u64(t, MS_MAP_INODE, h.inode)) ||
-        (rc = ms_table_u64(t, MS_MAP_DELETED, (uint64_t)h.deleted)))
+        (rc = ms_table_u64(t, MS_MAP_INODE, h.inode)))
         return rc;
-    if (!h.name) return ms_table_null(t, MS_MAP_PATH);
+    if (!h.name) {
+        if ((rc = ms_table_null(t, MS_MAP_PATH))) return rc;
+        return ms_table_u64(t, MS_MAP_DELETED, 0);
+    }
     const char *name = h.name;
     size_t nlen = h.name_len;
     if (p->fn && name[0] == '/') {
@@ -240,7 +242,8 @@ static int begin_mapping(smaps_parser *p, const char *line, size_t len)
             nlen = ol;
         }
     }
-    return ms_table_str(t, MS_MAP_PATH, name, nlen);
+    if ((rc = ms_table_str(t, MS_MAP_PATH, name, nlen))) return rc;
+    return ms_table_u64(t, MS_MAP_DELETED, (uint64_t)h.deleted);
 }
 
 static int find_field(smaps_parser *p, const char *name, size_t nlen)
@@ -300,17 +303,24 @@ static int field_line(smaps_parser *p, const char *line, size_t len, const char 
     return ms_table_str(x, MS_MX_TEXT, s, (size_t)(end - s));
 }
 
+/* A mapping header starts with a lowercase hex address and its '-' within
+ * 17 bytes; anything else ("Rss:", "VmFlags:") is a field line. */
+static int is_header(const char *line, size_t len)
+{
+    size_t i = 0;
+    while (i < len && i < 17 && hexval((unsigned char)line[i]) >= 0 && !(line[i] >= 'A' && line[i] <= 'F')) i++;
+    return i > 0 && i < len && line[i] == '-';
+}
+
 static int parse_line(smaps_parser *p, const char *line, size_t len)
 {
     p->lineno++;
     if (len == 0) return 0;
-    /* A field line is "Name:" with no space before the colon; a header
-     * starts with a hex address and a '-'. */
+    if (!(line[0] >= 'A' && line[0] <= 'Z') && is_header(line, len)) return begin_mapping(p, line, len);
     const char *colon = memchr(line, ':', len);
-    const char *dash = memchr(line, '-', len);
-    if (colon && (!dash || colon < dash) && !memchr(line, ' ', (size_t)(colon - line)) && colon > line)
-        return field_line(p, line, len, colon);
-    return begin_mapping(p, line, len);
+    if (!colon || colon == line || memchr(line, ' ', (size_t)(colon - line)))
+        return set_err(p, "neither a mapping header nor a \"Name: value\" field", line, len);
+    return field_line(p, line, len, colon);
 }
 
 int smaps_feed(smaps_parser *p, const char *buf, size_t len)

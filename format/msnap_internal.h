@@ -154,6 +154,7 @@ struct ms_table {
     size_t nrows, rowcap;
     ms_tcol *cols;
     size_t ncols, colcap;
+    size_t hint;          /* index of the column set last: rows usually set columns in order */
     /* strings owned by the table: offsets into sbuf */
     ms_buf sbuf;
     size_t *soff, *slen;

@@ -58,6 +58,15 @@ static ms_tcol *ms_table_col(ms_table *t, unsigned col, ms_coltype type, int *rc
 {
     *rc = MS_ERR_USAGE;
     if (!t || !t->nrows || col == 0 || col > 0xffff) return NULL;
+    /* the column set last, the next one, or the first (a new row) */
+    size_t cand[3] = {t->hint, t->hint + 1, 0};
+    for (int k = 0; k < 3; k++) {
+        size_t h = cand[k];
+        if (h < t->ncols && t->cols[h].id == col) {
+            t->hint = h;
+            return t->cols[h].type == type ? &t->cols[h] : NULL;
+        }
+    }
     size_t lo = 0, hi = t->ncols;
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
@@ -66,8 +75,10 @@ static ms_tcol *ms_table_col(ms_table *t, unsigned col, ms_coltype type, int *rc
         else
             hi = mid;
     }
-    if (lo < t->ncols && t->cols[lo].id == col)
+    if (lo < t->ncols && t->cols[lo].id == col) {
+        t->hint = lo;
         return t->cols[lo].type == type ? &t->cols[lo] : NULL;
+    }
     ms_coltype want = ms_schema_coltype(t->type, col);
     if (want && want != type) return NULL;
     *rc = MS_ERR_NOMEM;
@@ -83,6 +94,7 @@ static ms_tcol *ms_table_col(ms_table *t, unsigned col, ms_coltype type, int *rc
     memmove(&t->cols[lo + 1], &t->cols[lo], (t->ncols - lo) * sizeof *t->cols);
     t->cols[lo] = (ms_tcol){col, type, v};
     t->ncols++;
+    t->hint = lo;
     return &t->cols[lo];
 }
 
