@@ -109,7 +109,7 @@ enum { /* MS_SEC_SNAPSHOT */
     MS_SNAP_PID = 7,          /* U64: target pid */
     MS_SNAP_AGENT = 8,        /* STR: agent name and version, "memsnap-capture 0.1.0" */
     MS_SNAP_BOOT_ID = 9,      /* STR: /proc/sys/kernel/random/boot_id */
-    MS_SNAP_FLAGS = 10        /* U64: bit 0 best-effort (target not paused), bit 1 redacted */
+    MS_SNAP_FLAGS = 10        /* U64: bit 0 Python heap read without pausing (best-effort), bit 1 redacted */
 };
 enum { /* MS_SEC_HOST */
     MS_HOST_NAME = 1,         /* STR: host name (keyed hash when redacted) */
@@ -269,7 +269,7 @@ enum { /* MS_SEC_DIAGNOSTICS */
     MS_DG_MESSAGE = 3         /* STR: one line for people */
 };
 
-/* Schema introspection, driven by one table (format/msnap_schema.c). */
+/* Schema introspection, driven by one table (format/msnap_common.c). */
 
 /* Name of a section type ("mappings"), or NULL if unknown to this library. */
 const char *ms_section_name(unsigned type);
@@ -324,8 +324,9 @@ typedef enum {
 } ms_open_mode;
 
 /* Opens `path` for writing. `writer_id` names the program writing (stored
- * in the file header, at most 39 bytes, e.g. "memsnap-capture 0.1.0"); NULL
- * stores "libmsnap". `zlevel` is the zstd level (0: library default).
+ * in the file header; longer than 39 bytes it is cut), e.g. "memsnap-capture
+ * 0.1.0"; NULL stores "libmsnap " MS_LIB_VERSION. `zlevel` is the zstd level
+ * (0: this library's default, 9).
  * On failure returns NULL and, if `err` is not NULL, stores the error code
  * in *err and a message into errbuf (if not NULL, size errlen).
  * With MS_APPEND the existing file's header must be valid and of a major
@@ -333,9 +334,10 @@ typedef enum {
 ms_writer *ms_writer_open(const char *path, ms_open_mode mode, const char *writer_id,
                           int zlevel, int *err, char *errbuf, size_t errlen);
 
-/* Like ms_writer_open but on an open file descriptor (a pipe or a file
- * positioned at its start). The writer writes the file header at once
- * and does not close `fd` (the caller does, after ms_writer_close). */
+/* Like ms_writer_open but on an open file descriptor: a pipe, or an empty
+ * regular file at offset 0 (MS_ERR_USAGE otherwise). The writer writes the
+ * file header at once and does not close `fd` (the caller does, after
+ * ms_writer_close). It takes no lock on `fd`. */
 ms_writer *ms_writer_fdopen(int fd, const char *writer_id, int zlevel,
                             int *err, char *errbuf, size_t errlen);
 
@@ -418,7 +420,8 @@ void ms_reader_version(const ms_reader *r, unsigned *major, unsigned *minor,
  * snapshot that the caller frees with ms_snapshot_free. At a clean end of
  * file returns MS_ERR_END. A file cut inside a record returns
  * MS_ERR_TRUNCATED (every earlier snapshot was returned; callers usually
- * warn and stop). Other errors are returned with the byte offset in the
+ * warn and stop); so does a zero-filled tail where a record should start
+ * (left by a crash). Other errors are returned with the byte offset in the
  * message (ms_reader_error) and ms_reader_error_offset; after any error
  * further calls return the same error. */
 int ms_reader_next(ms_reader *r, ms_snapshot **out);
@@ -448,7 +451,7 @@ const ms_section *ms_snapshot_section_at(const ms_snapshot *s, size_t i);
 /* The section of a given type, or NULL if the snapshot has none. */
 const ms_section *ms_snapshot_section(const ms_snapshot *s, unsigned type);
 
-/* Section facts: type, flags, encoded body size (bytes), rows, columns. */
+/* Section facts: type, encoded body size (bytes), rows, columns. */
 unsigned ms_section_type_of(const ms_section *sec);
 uint64_t ms_section_bytes(const ms_section *sec);
 size_t ms_section_nrows(const ms_section *sec);

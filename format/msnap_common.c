@@ -381,6 +381,12 @@ int ms_column_info(unsigned type, unsigned col, const char **name, ms_coltype *c
     return 0;
 }
 
+int ms_schema_single_row(unsigned type)
+{
+    return type == MS_SEC_SNAPSHOT || type == MS_SEC_HOST || type == MS_SEC_PROCESS ||
+           type == MS_SEC_CGROUP || type == MS_SEC_PY_RUNTIME || type == MS_SEC_PY_ALLOC_TOTALS;
+}
+
 ms_coltype ms_schema_coltype(unsigned type, unsigned col)
 {
     const ms_colspec *c = ms_colspec_find(type, col);

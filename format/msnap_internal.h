@@ -137,6 +137,9 @@ void ms_buf_free(ms_buf *b);
 
 /* ---------------------------------------------------------------- schema */
 
+/* Whether a known section type holds exactly one row (SPEC.md 6). */
+int ms_schema_single_row(unsigned type);
+
 /* Logical type a known column must have, or 0 if (type, col) is unknown. */
 ms_coltype ms_schema_coltype(unsigned type, unsigned col);
 

@@ -136,7 +136,7 @@ static int ms_read_file_header(ms_reader *r)
     unsigned char h[MS_FILE_HEADER_MAX];
     size_t have = r->size < 16 ? (size_t)r->size : 16;
     const unsigned char *p = ms_read_at(r, 0, have, h);
-    if (!p) return ms_corrupt(r, MS_ERR_IO, 0, "read failed: %s", strerror(errno));
+    if (!p) return ms_corrupt(r, MS_ERR_IO, 0, "read failed: %s", errno ? strerror(errno) : "file shrank");
     size_t m = have < 8 ? have : 8;
     if (r->size == 0) return ms_corrupt(r, MS_ERR_MAGIC, 0, "empty file, not a .msnap file");
     if (memcmp(p, MS_FILE_MAGIC, m) != 0)
@@ -148,10 +148,11 @@ static int ms_read_file_header(ms_reader *r)
     r->major = ms_get_le16(p + 8);
     r->minor = ms_get_le16(p + 10);
     uint32_t hsize = ms_get_le32(p + 12);
+    /* checked before the CRC: a newer major may lay its header out differently */
     if (r->major != MS_FORMAT_MAJOR)
-        return ms_corrupt(r, MS_ERR_VERSION, 8,
-                          "format version %u.%u; this reader reads %u.x only (use a newer memsnap)",
-                          r->major, r->minor, MS_FORMAT_MAJOR);
+        return ms_corrupt(r, MS_ERR_VERSION, 8, "format version %u.%u; this reader reads %u.x only%s",
+                          r->major, r->minor, MS_FORMAT_MAJOR,
+                          r->major > MS_FORMAT_MAJOR ? " (use a newer memsnap)" : " (no such released version)");
     if (hsize < MS_FILE_HEADER_SIZE || hsize > MS_FILE_HEADER_MAX || (hsize & 3))
         return ms_corrupt(r, MS_ERR_CORRUPT, 12, "file header size %u is invalid", hsize);
     p = ms_read_at(r, 0, hsize, h);
@@ -161,10 +162,10 @@ static int ms_read_file_header(ms_reader *r)
                           "file is %llu bytes, too short for the %u-byte file header",
                           (unsigned long long)r->size, hsize);
     }
-    uint32_t want = ms_get_le32(p + hsize - 4);
-    uint32_t got = ms_crc32c(0, p, hsize - 4);
+    uint32_t want = ms_get_le32(p + 60); /* over the v1 fields; extension bytes are skipped */
+    uint32_t got = ms_crc32c(0, p, 60);
     if (!(r->flags & MS_READ_NO_CHECKSUM) && want != got)
-        return ms_corrupt(r, MS_ERR_CHECKSUM, hsize - 4,
+        return ms_corrupt(r, MS_ERR_CHECKSUM, 60,
                           "file header checksum mismatch (stored %08x, computed %08x)", want, got);
     if (ms_get_le32(p + 56) != 0)
         return ms_corrupt(r, MS_ERR_CORRUPT, 56, "reserved file header flags are set (%08x)",
@@ -205,12 +206,12 @@ ms_reader *ms_reader_open(const char *path, unsigned flags, int *err, char *errb
         return NULL;
     }
     struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        int e = errno;
+    int sr = fstat(fd, &st), e = errno;
+    if (sr != 0 || !S_ISREG(st.st_mode)) {
         close(fd);
         if (err) *err = MS_ERR_IO;
-        ms_fmt(errbuf, errlen, "%s: %s", path, S_ISDIR(st.st_mode) ? "is a directory" :
-                                               e ? strerror(e) : "not a regular file");
+        ms_fmt(errbuf, errlen, "%s: %s", path, sr != 0 ? strerror(e) : S_ISDIR(st.st_mode) ? "is a directory"
+                                                                                        : "not a regular file");
         return NULL;
     }
     ms_reader *r = ms_reader_alloc(path, flags);
@@ -242,8 +243,9 @@ ms_reader *ms_reader_open_mem(const void *buf, size_t len, const char *name, uns
 
 void ms_reader_set_max_raw(ms_reader *r, uint64_t max_raw)
 {
-    /* string offsets are 32-bit: a payload must stay under 4 GiB */
-    if (r) r->max_raw = max_raw < ((uint64_t)1 << 31) ? max_raw : ((uint64_t)1 << 31);
+    /* string offsets are 32-bit and payloads of 2^31 bytes or more are refused */
+    uint64_t top = ((uint64_t)1 << 31) - 1;
+    if (r) r->max_raw = max_raw < top ? max_raw : top;
 }
 
 void ms_reader_version(const ms_reader *r, unsigned *major, unsigned *minor, const char **writer_id)
@@ -287,6 +289,23 @@ static void ms_refresh_size(ms_reader *r)
         r->size = (uint64_t)st.st_size;
 }
 
+/* Whether every byte from `off` to the end of the file is zero: what a
+ * file system can leave after a crash that extended the file before its
+ * data was written. Such a tail is reported as truncation, not damage. */
+static int ms_tail_is_zero(ms_reader *r, uint64_t off)
+{
+    unsigned char buf[4096];
+    while (off < r->size) {
+        size_t n = r->size - off < sizeof buf ? (size_t)(r->size - off) : sizeof buf;
+        const unsigned char *p = ms_read_at(r, off, n, buf);
+        if (!p) return 0;
+        for (size_t i = 0; i < n; i++)
+            if (p[i]) return 0;
+        off += n;
+    }
+    return 1;
+}
+
 int ms_reader_next(ms_reader *r, ms_snapshot **out)
 {
     if (!r || !out) return MS_ERR_USAGE;
@@ -300,43 +319,43 @@ int ms_reader_next(ms_reader *r, ms_snapshot **out)
         ms_fmt(r->msg, sizeof r->msg, "%s: end of file", r->name);
         return MS_ERR_END;
     }
-    unsigned char hb[MS_RECORD_HEADER_MAX];
-    const unsigned char *h = ms_read_at(r, off, 8, hb);
-    if (!h || r->size - off < MS_RECORD_HEADER_SIZE) ms_refresh_size(r);
-    if (!h) h = ms_read_at(r, off, 8, hb);
-    if (!h) {
-        if (errno) return ms_corrupt(r, MS_ERR_IO, off, "read failed: %s", strerror(errno));
-        return ms_corrupt(r, MS_ERR_TRUNCATED, off,
-                          "snapshot #%llu is incomplete: %llu of its %u header bytes present",
-                          (unsigned long long)r->index, (unsigned long long)(r->size - off),
-                          MS_RECORD_HEADER_SIZE);
-    }
-    if (memcmp(h, MS_RECORD_MAGIC, 4) != 0)
+    /* The first 40 bytes hold every v1 field and a CRC over them; a larger
+     * header_size (a later minor) adds bytes that this reader skips. */
+    unsigned char hb[MS_RECORD_HEADER_SIZE];
+    if (r->size - off < MS_RECORD_HEADER_SIZE) ms_refresh_size(r);
+    uint64_t avail = r->size - off;
+    const unsigned char *h = ms_read_at(r, off, avail < MS_RECORD_HEADER_SIZE ? (size_t)avail : MS_RECORD_HEADER_SIZE, hb);
+    if (!h) return ms_corrupt(r, MS_ERR_IO, off, "read failed: %s", errno ? strerror(errno) : "file shrank");
+    size_t m = avail < 4 ? (size_t)avail : 4;
+    if (memcmp(h, MS_RECORD_MAGIC, m) != 0) {
+        if (ms_tail_is_zero(r, off))
+            return ms_corrupt(r, MS_ERR_TRUNCATED, off,
+                              "snapshot #%llu is incomplete: the last %llu bytes are zeros (a crash before the data reached the disk)",
+                              (unsigned long long)r->index, (unsigned long long)avail);
         return ms_corrupt(r, MS_ERR_CORRUPT, off,
                           "snapshot #%llu: no record magic \"MSRC\" where a snapshot record must start",
                           (unsigned long long)r->index);
+    }
+    if (avail < MS_RECORD_HEADER_SIZE)
+        return ms_corrupt(r, MS_ERR_TRUNCATED, off,
+                          "snapshot #%llu is incomplete: %llu of its %u header bytes present",
+                          (unsigned long long)r->index, (unsigned long long)avail, MS_RECORD_HEADER_SIZE);
+    uint32_t hcrc = ms_get_le32(h + 36), hgot = ms_crc32c(0, h, 36);
+    if (!(r->flags & MS_READ_NO_CHECKSUM) && hcrc != hgot)
+        return ms_corrupt(r, MS_ERR_CHECKSUM, off + 36,
+                          "snapshot #%llu: record header checksum mismatch (stored %08x, computed %08x)",
+                          (unsigned long long)r->index, hcrc, hgot);
     uint32_t hsize = ms_get_le32(h + 4);
     if (hsize < MS_RECORD_HEADER_SIZE || hsize > MS_RECORD_HEADER_MAX || (hsize & 3))
         return ms_corrupt(r, MS_ERR_CORRUPT, off + 4, "snapshot #%llu: record header size %u is invalid",
                           (unsigned long long)r->index, hsize);
-    h = ms_read_at(r, off, hsize, hb);
-    if (!h) {
-        if (errno) return ms_corrupt(r, MS_ERR_IO, off, "read failed: %s", strerror(errno));
-        return ms_corrupt(r, MS_ERR_TRUNCATED, off,
-                          "snapshot #%llu is incomplete: %llu of its %u header bytes present",
-                          (unsigned long long)r->index, (unsigned long long)(r->size - off), hsize);
-    }
-    uint32_t hcrc = ms_get_le32(h + hsize - 4), hgot = ms_crc32c(0, h, hsize - 4);
-    if (!(r->flags & MS_READ_NO_CHECKSUM) && hcrc != hgot)
-        return ms_corrupt(r, MS_ERR_CHECKSUM, off + hsize - 4,
-                          "snapshot #%llu: record header checksum mismatch (stored %08x, computed %08x)",
-                          (unsigned long long)r->index, hcrc, hgot);
     uint64_t comp = ms_get_le64(h + 8), raw = ms_get_le64(h + 16);
     uint32_t pcrc = ms_get_le32(h + 24);
     if (h[28] != MS_CODEC_ZSTD)
-        return ms_corrupt(r, MS_ERR_CORRUPT, off + 28, "snapshot #%llu: unknown compression codec %u",
+        return ms_corrupt(r, MS_ERR_UNSUPPORTED, off + 28,
+                          "snapshot #%llu: compression codec %u is unknown to this reader (use a newer memsnap)",
                           (unsigned long long)r->index, h[28]);
-    for (unsigned i = 29; i < hsize - 4; i++)
+    for (unsigned i = 29; i < 36; i++)
         if (h[i])
             return ms_corrupt(r, MS_ERR_CORRUPT, off + i,
                               "snapshot #%llu: reserved record header byte %u is not zero",
@@ -352,12 +371,12 @@ int ms_reader_next(ms_reader *r, ms_snapshot **out)
                           (unsigned long long)r->index, (unsigned long long)comp,
                           (unsigned long long)raw);
     uint64_t poff = off + hsize;
-    if (comp > r->size - poff) ms_refresh_size(r);
-    if (comp > r->size - poff)
+    if (poff > r->size || comp > r->size - poff) ms_refresh_size(r);
+    if (poff > r->size || comp > r->size - poff)
         return ms_corrupt(r, MS_ERR_TRUNCATED, off,
                           "snapshot #%llu is incomplete: its payload needs %llu bytes, the file has %llu",
                           (unsigned long long)r->index, (unsigned long long)comp,
-                          (unsigned long long)(r->size - poff));
+                          (unsigned long long)(poff > r->size ? 0 : r->size - poff));
     const unsigned char *cp;
     if (r->mem) {
         cp = r->mem + poff;
@@ -485,7 +504,7 @@ static int ms_parse_table(ms_pcur *c, const unsigned char *end, ms_snapshot *s, 
     if (ms_varint_get(&c->p, end, &nrows) || ms_varint_get(&c->p, end, &ncols))
         PFAIL(c, MS_ERR_CORRUPT, "section %s: bad row or column count", sname);
     uint64_t left = (uint64_t)(end - c->p);
-    if (ncols > left || nrows > left || (ncols == 0 && nrows != 0))
+    if (ncols > left / 3 || nrows > left || (ncols == 0 && nrows != 0))
         PFAIL(c, MS_ERR_CORRUPT, "section %s: %llu rows of %llu columns cannot fit in %llu bytes",
               sname, (unsigned long long)nrows, (unsigned long long)ncols, (unsigned long long)left);
     sec->nrows = (size_t)nrows;
@@ -647,6 +666,12 @@ int ms_payload_parse(const unsigned char *p, size_t n, ms_snapshot **out, char *
         if (type <= MS_SEC_MAX_KNOWN) {
             if ((rc = ms_parse_table(c, send, s, sec))) goto fail;
             if (type == MS_SEC_SNAPSHOT) have_snapshot = 1;
+            if (ms_schema_single_row(type) && sec->nrows != 1) {
+                ms_fmt(msg, msglen, "payload byte %llu: section %s must have exactly one row, not %zu",
+                       (unsigned long long)(send - p), name, sec->nrows);
+                rc = MS_ERR_CORRUPT;
+                goto fail;
+            }
         } else {
             c->p = send; /* unknown section: skipped (SPEC 4.2) */
         }

@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -34,6 +35,7 @@ struct ms_writer {
     int fd;
     int own_fd;
     int is_reg;           /* regular file: can be cut back on failure */
+    int broken;           /* a failed write could not be undone: refuse more */
     uint64_t end;         /* byte offset where the next record goes */
     uint64_t count;       /* complete snapshots in the file */
     int zlevel;
@@ -102,7 +104,8 @@ static int ms_strdict_intern(ms_strdict *d, const unsigned char *p, size_t n, ui
     size_t j = h & (d->nslots - 1);
     while (d->slots[j]) {
         size_t i = d->slots[j] - 1;
-        if (d->hash[i] == h && d->len[i] == n && !memcmp(d->bytes.p + d->off[i], p, n)) {
+        /* n == 0: no memcmp, whose pointers may then be NULL (empty strings only) */
+        if (d->hash[i] == h && d->len[i] == n && (n == 0 || !memcmp(d->bytes.p + d->off[i], p, n))) {
             *idx = i + 1;
             return 0;
         }
@@ -239,6 +242,7 @@ static int ms_append_scan(ms_writer *w, const char *path, char *errbuf, size_t e
                "%s: cut %llu bytes of an incomplete snapshot at byte %llu (left by an interrupted capture)",
                path, (unsigned long long)((uint64_t)st.st_size - cut), (unsigned long long)cut);
         end = cut;
+        fdatasync(w->fd); /* the cut must be durable before new records follow it */
     } else if (rc != MS_ERR_END) {
         ms_fmt(errbuf, errlen, "cannot append to %s: %s; copy the good snapshots out or write a new file",
                path, ms_reader_error(r));
@@ -282,6 +286,14 @@ ms_writer *ms_writer_open(const char *path, ms_open_mode mode, const char *write
         ms_set_err(errbuf, errlen, err, MS_ERR_NOMEM, "out of memory opening %s", path);
         return NULL;
     }
+    /* One writer per file: a second one would interleave records. The lock
+     * is advisory and held until close. */
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK) {
+        ms_set_err(errbuf, errlen, err, MS_ERR_IO,
+                   "%s is being written by another process (it holds the file's lock); wait for it or write elsewhere", path);
+        ms_writer_close(w);
+        return NULL;
+    }
     struct stat st;
     if (mode == MS_APPEND && fstat(fd, &st) == 0 && st.st_size > 0) {
         int rc = ms_append_scan(w, path, errbuf, errlen);
@@ -304,6 +316,7 @@ ms_writer *ms_writer_open(const char *path, ms_open_mode mode, const char *write
         return NULL;
     }
     w->end = MS_FILE_HEADER_SIZE;
+    fdatasync(fd); /* the header must not vanish under a snapshot synced later */
     return w;
 }
 
@@ -317,6 +330,13 @@ ms_writer *ms_writer_fdopen(int fd, const char *writer_id, int zlevel, int *err,
     ms_writer *w = ms_writer_new(fd, 0, zlevel);
     if (!w) {
         ms_set_err(errbuf, errlen, err, MS_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    off_t at = w->is_reg ? lseek(fd, 0, SEEK_CUR) : 0;
+    if (at != 0) {
+        ms_set_err(errbuf, errlen, err, MS_ERR_USAGE,
+                   "ms_writer_fdopen: the file must be empty and at offset 0 (it is at %lld)", (long long)at);
+        ms_writer_close(w);
         return NULL;
     }
     unsigned char h[MS_FILE_HEADER_SIZE];
@@ -370,7 +390,9 @@ static int ms_encode_col(ms_writer *w, const ms_table *t, const ms_tcol *c, unsi
             uint64_t idx = 0;
             if (c->v[i]) {
                 size_t k = c->v[i] - 1;
-                if ((rc = ms_strdict_intern(&w->dict, t->sbuf.p + t->soff[k], t->slen[k], &idx)))
+                /* a table holding only empty strings has no byte buffer (NULL) */
+                const unsigned char *sp = t->slen[k] ? t->sbuf.p + t->soff[k] : NULL;
+                if ((rc = ms_strdict_intern(&w->dict, sp, t->slen[k], &idx)))
                     return rc;
             }
             b->len += ms_varint_put(b->p + b->len, idx);
@@ -448,7 +470,8 @@ static int ms_build_strings(ms_writer *w)
     unsigned char h[MS_SECTION_HEADER_SIZE] = {0};
     if ((rc = ms_buf_put(b, h, sizeof h)) || (rc = ms_buf_varint(b, d->n))) return rc;
     for (size_t i = 0; i < d->n; i++) {
-        if ((rc = ms_buf_varint(b, d->len[i])) || (rc = ms_buf_put(b, d->bytes.p + d->off[i], d->len[i])))
+        const unsigned char *sp = d->len[i] ? d->bytes.p + d->off[i] : NULL; /* NULL + 0 is UB */
+        if ((rc = ms_buf_varint(b, d->len[i])) || (rc = ms_buf_put(b, sp, d->len[i])))
             return rc;
     }
     ms_section_header(b->p, MS_SEC_STRINGS, 0, b->len - MS_SECTION_HEADER_SIZE);
@@ -496,6 +519,13 @@ int ms_writer_end(ms_writer *w, int durable)
         ms_fmt(w->err, sizeof w->err, "ms_writer_end: no snapshot is open");
         return MS_ERR_USAGE;
     }
+    if (w->broken) {
+        /* appending after a partial record would turn a truncated tail into
+         * damage in the middle of the file */
+        ms_fmt(w->err, sizeof w->err, "an earlier write failed and could not be undone; close this writer");
+        w->open_snapshot = 0;
+        return MS_ERR_IO;
+    }
     if (!(w->seen[MS_SEC_SNAPSHOT >> 3] & (1u << (MS_SEC_SNAPSHOT & 7)))) {
         ms_fmt(w->err, sizeof w->err, "ms_writer_end: a snapshot needs a MS_SEC_SNAPSHOT section");
         return MS_ERR_USAGE;
@@ -530,10 +560,14 @@ int ms_writer_end(ms_writer *w, int durable)
         const char *cut = "";
         if (w->is_reg) {
             /* Cut the partial record so earlier snapshots stay readable. */
-            if (ftruncate(w->fd, (off_t)w->end) == 0 && lseek(w->fd, (off_t)w->end, SEEK_SET) >= 0)
+            if (ftruncate(w->fd, (off_t)w->end) == 0 && lseek(w->fd, (off_t)w->end, SEEK_SET) >= 0) {
                 cut = "; the file was cut back to its last complete snapshot";
-            else
+            } else {
                 cut = "; cutting the partial snapshot off failed too (readers will report a truncated tail)";
+                w->broken = 1;
+            }
+        } else {
+            w->broken = 1; /* a pipe cannot be cut back */
         }
         ms_fmt(w->err, sizeof w->err, "writing a %llu-byte snapshot at byte %llu: %s%s",
                (unsigned long long)w->out.len, (unsigned long long)w->end, strerror(e), cut);
