@@ -165,6 +165,23 @@ static void limit_self(int nice_level, unsigned long max_mib)
 #endif
 }
 
+/* Makes a new directory entry durable (the file's own data is synced by
+ * the writer). Failure only weakens crash safety, so it is not an error. */
+static void sync_dir_of(const char *path)
+{
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (!slash) snprintf(dir, sizeof dir, ".");
+    else if (slash == dir) dir[1] = 0;
+    else *slash = 0;
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+        fsync(fd);
+        close(fd);
+    }
+}
+
 /* Moves the finished temporary file to its name without ever replacing a
  * file that appeared meanwhile (unless --force). */
 static int publish(const char *tmp, const char *final, int force)
@@ -313,18 +330,17 @@ int main(int argc, char **argv)
         }
         return 1;
     }
+    if (series || append) sync_dir_of(out);
     if (ms_writer_notice(w)[0] && !quiet) fprintf(stderr, "memsnap-capture: note: %s\n", ms_writer_notice(w));
 
     int tty = !quiet && isatty(STDERR_FILENO);
     uint64_t start = now_ns(), period = (uint64_t)(interval * 1e9), next = start;
     uint64_t written = 0, bytes = ms_writer_count(w) ? 0 : 64;
     int rc = 0;
-    const char *end_reason = NULL;
     for (;;) {
         capture_result res;
         capture_status cs = capture_one(&t, w, &res);
         if (cs == CAPTURE_GONE) {
-            end_reason = "target exited";
             if (written == 0) {
                 fprintf(stderr, "%smemsnap-capture: %s before a snapshot was complete; nothing written\n",
                         tty ? "\n" : "", res.msg);
@@ -365,7 +381,6 @@ int main(int argc, char **argv)
     if (stop_signal && !quiet)
         fprintf(stderr, "memsnap-capture: stopped by signal %d after %llu snapshot%s; %s is complete\n",
                 (int)stop_signal, (unsigned long long)written, written == 1 ? "" : "s", out);
-    (void)end_reason;
     if (ms_writer_close(w) != 0 && rc == 0) {
         fprintf(stderr, "memsnap-capture: closing %s failed: %s\n", out, strerror(errno));
         rc = 1;
@@ -379,6 +394,7 @@ int main(int argc, char **argv)
         }
         if (ok) {
             int e = publish(tmp, out, force);
+            if (!e) sync_dir_of(out);
             if (e) {
                 fprintf(stderr, "memsnap-capture: cannot create %s: %s%s\n", out, strerror(e),
                         e == EEXIST ? " (it appeared during the capture; use --force to replace it)" : "");
@@ -387,6 +403,5 @@ int main(int argc, char **argv)
         }
         if (rc) unlink(tmp);
     }
-    if (rc == 0 && !quiet && !tty && 0) fprintf(stderr, "\n");
     return rc;
 }
