@@ -289,19 +289,21 @@ static int collect_process(capture_target *t, ms_writer *w, diag_ctx *d, char *b
         }
     }
 
+    /* comm is the program's chosen name (usually the executable's): under
+     * --redact it is kept only when the executable is a system program */
+    char comm[64] = "";
     snprintf(path, sizeof path, "%s/%d/comm", t->proc_root, t->pid);
-    if ((e = read_file(path, buf, 256, NULL, NULL)) == 0) {
-        buf[strcspn(buf, "\n")] = 0;
-        if (ms_table_cstr(p, MS_PROC_COMM, buf)) goto out;
-    }
+    if (read_file(path, comm, sizeof comm, NULL, NULL) == 0) comm[strcspn(comm, "\n")] = 0;
 
     snprintf(path, sizeof path, "%s/%d/exe", t->proc_root, t->pid);
     ssize_t n = readlink(path, buf, 4096);
+    int system_exe = 0;
     if (n < 0) {
         diag_add(d, "process.exe", DG_UNAVAILABLE, "cannot read the link %s: %s", path, errtext(errno));
     } else {
         const char *x = buf;
         size_t xl = (size_t)n;
+        system_exe = n > 0 && redact_path_is_system(buf, (size_t)n);
         if (t->redact && n > 0 && buf[0] == '/') {
             size_t ol;
             const char *r = redact_path(t->redact, buf, (size_t)n, &ol);
@@ -312,6 +314,12 @@ static int collect_process(capture_target *t, ms_writer *w, diag_ctx *d, char *b
         }
         if (ms_table_str(p, MS_PROC_EXE, x, xl)) goto out;
     }
+    if (t->redact && comm[0] && !system_exe) {
+        size_t ol;
+        const char *r = redact_text(t->redact, comm, strlen(comm), &ol);
+        snprintf(comm, sizeof comm, "%.*s", (int)ol, r);
+    }
+    if (comm[0] && ms_table_cstr(p, MS_PROC_COMM, comm)) goto out;
 
     snprintf(path, sizeof path, "%s/%d/cmdline", t->proc_root, t->pid);
     size_t clen;
@@ -517,9 +525,24 @@ out:
 
 /* -------------------------------------------------------------- smaps */
 
-static const char *redact_cb(void *ctx, const char *path, size_t len, size_t *outlen)
+/* Redacts what a mapping name can reveal: file paths outside system
+ * directories, and the NAME of [anon:NAME] / [anon_shmem:NAME], which the
+ * program chose. Kernel names ([heap], [stack], [vdso]...) are kept. */
+static const char *redact_cb(void *ctx, const char *name, size_t len, size_t *outlen)
 {
-    return redact_path((redactor *)ctx, path, len, outlen);
+    redactor *r = ctx;
+    if (len && name[0] == '/') return redact_path(r, name, len, outlen);
+    static const char *const pre[] = {"[anon:", "[anon_shmem:"};
+    for (int i = 0; i < 2; i++) {
+        size_t pl = strlen(pre[i]);
+        if (len > pl + 1 && !memcmp(name, pre[i], pl) && name[len - 1] == ']') {
+            unsigned long long h = siphash24(r->k0, r->k1, name + pl, len - pl - 1);
+            int n = snprintf(r->buf, sizeof r->buf, "%s<redacted:%016llx>]", pre[i], h);
+            *outlen = (size_t)n;
+            return r->buf;
+        }
+    }
+    return NULL;
 }
 
 /* Reading and parsing smaps overlap: the kernel formats the text (the
@@ -772,7 +795,9 @@ capture_status capture_one(capture_target *t, ms_writer *w, capture_result *res)
 {
     memset(res, 0, sizeof *res);
     uint64_t wall = clock_ns(CLOCK_REALTIME), mono = clock_ns(CLOCK_MONOTONIC);
-    char *buf = malloc(SMALL_FILE_MAX), *big = malloc(1u << 20), *rollup = malloc(SMALL_FILE_MAX);
+    /* buf also receives the command line (up to CMDLINE_MAX bytes) */
+    char *buf = malloc(CMDLINE_MAX > SMALL_FILE_MAX ? CMDLINE_MAX : SMALL_FILE_MAX), *big = malloc(1u << 20),
+         *rollup = malloc(SMALL_FILE_MAX);
     int rollup_err = 0;
     diag_ctx d = {ms_table_new(MS_SEC_DIAGNOSTICS), 0};
     smaps_parser *sp = smaps_new(t->max_mappings, t->redact ? redact_cb : NULL, t->redact);

@@ -323,7 +323,7 @@ int main(int argc, char **argv)
                            &err, errbuf, sizeof errbuf);
     }
     if (!w) {
-        fprintf(stderr, "memsnap-capture: %s\n", errbuf);
+        fprintf(stderr, "memsnap-capture: %s%s\n", err == MS_ERR_NOSPACE ? "disk full: " : "", errbuf);
         if (tmpfd >= 0) {
             close(tmpfd);
             unlink(tmp);

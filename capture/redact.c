@@ -76,7 +76,8 @@ const char *redact_path(redactor *r, const char *path, size_t len, size_t *outle
     for (size_t i = 0; i < len; i++)
         if (path[i] == '/') base = path + i + 1;
     size_t blen = (size_t)(path + len - base);
-    const char *dot = memchr(base, '.', blen);
+    /* a dot file's leading dot starts its name, not a suffix */
+    const char *dot = blen > 1 ? memchr(base + 1, '.', blen - 1) : NULL;
     size_t slen = dot ? (size_t)(path + len - dot) : 0;
     if (slen > 48) slen = 0;
     int n = snprintf(r->buf, sizeof r->buf, "/redacted/%016llx%.*s",

@@ -28,7 +28,8 @@ int redact_path_is_system(const char *path, size_t len);
 /* Redacted form of a path: system paths unchanged (returns NULL); others
  * become "/redacted/<16 hex digits><suffix>", keeping the basename's
  * suffix from its first '.' when short (".cpython-311-x86_64-linux-gnu.so")
- * so the analyzer can still tell libraries and extension modules apart,
+ * so the analyzer can still tell libraries and extension modules apart
+ * (a dot file's leading '.' starts no suffix: ".netrc" is hidden whole),
  * and " (deleted)"-style states are carried by the snapshot separately.
  * The result lives in r->buf until the next call. */
 const char *redact_path(redactor *r, const char *path, size_t len, size_t *outlen);

@@ -180,8 +180,8 @@ int smaps_parse_header(const char *line, size_t len, smaps_header *h)
     if (*s != ' ') return -1;
     size_t hlen = (size_t)(s - line) + 1;
     size_t at = (hlen > 72 ? hlen : 72) + 1;
-    if (at > len) {
-        /* only padding: anonymous mapping without a name */
+    if (at >= len) {
+        /* only padding (and at most the separator): no name */
         for (const char *q = s; q < end; q++)
             if (*q != ' ') return -1;
         return 0;
@@ -234,7 +234,7 @@ static int begin_mapping(smaps_parser *p, const char *line, size_t len)
     }
     const char *name = h.name;
     size_t nlen = h.name_len;
-    if (p->fn && name[0] == '/') {
+    if (p->fn) { /* paths, and names chosen by the program ([anon:NAME]) */
         size_t ol;
         const char *o = p->fn(p->ctx, name, nlen, &ol);
         if (o) {

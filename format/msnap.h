@@ -347,7 +347,10 @@ int ms_writer_begin(ms_writer *w);
 /* Adds a table as one section of the open snapshot. The writer takes
  * nothing from `t`: the caller still owns and frees it (it may be freed
  * right after this returns). A section type may appear once per snapshot.
- * A table with zero rows is written (an empty table is information). */
+ * A table with zero rows is written (an empty table is information),
+ * except for the one-row sections of SPEC.md 6 (snapshot, host, process,
+ * cgroup, py_runtime, py_alloc_totals): those need exactly one row with at
+ * least one column set, else MS_ERR_USAGE (readers refuse any other count). */
 int ms_writer_add(ms_writer *w, const ms_table *t);
 
 /* Encodes, compresses and appends the open snapshot, then fsyncs the

@@ -198,7 +198,8 @@ ms_reader *ms_reader_open(const char *path, unsigned flags, int *err, char *errb
         ms_fmt(errbuf, errlen, "ms_reader_open: no path");
         return NULL;
     }
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: opening a FIFO must not hang; only regular files are read */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
         int e = errno;
         if (err) *err = MS_ERR_IO;

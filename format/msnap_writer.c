@@ -266,8 +266,7 @@ ms_writer *ms_writer_open(const char *path, ms_open_mode mode, const char *write
         return NULL;
     }
     int flags = O_WRONLY | O_CREAT | O_CLOEXEC;
-    if (mode == MS_CREATE) flags |= O_EXCL;
-    if (mode == MS_TRUNCATE) flags |= O_TRUNC;
+    if (mode == MS_CREATE) flags |= O_EXCL; /* MS_TRUNCATE empties the file once it holds the lock */
     if (mode == MS_APPEND) flags = O_RDWR | O_CREAT | O_CLOEXEC;
     int fd = open(path, flags, 0644);
     if (fd < 0) {
@@ -294,6 +293,13 @@ ms_writer *ms_writer_open(const char *path, ms_open_mode mode, const char *write
         ms_writer_close(w);
         return NULL;
     }
+    /* not O_TRUNC at open: that would empty a file another writer is filling */
+    if (mode == MS_TRUNCATE && w->is_reg && ftruncate(fd, 0) != 0) {
+        ms_set_err(errbuf, errlen, err, ms_errno_code(errno), "cannot empty %s: %s", path,
+                   strerror(errno));
+        ms_writer_close(w);
+        return NULL;
+    }
     struct stat st;
     if (mode == MS_APPEND && fstat(fd, &st) == 0 && st.st_size > 0) {
         int rc = ms_append_scan(w, path, errbuf, errlen);
@@ -302,6 +308,7 @@ ms_writer *ms_writer_open(const char *path, ms_open_mode mode, const char *write
             ms_writer_close(w);
             return NULL;
         }
+        if (err) *err = 0;
         return w;
     }
     unsigned char h[MS_FILE_HEADER_SIZE];
@@ -317,6 +324,7 @@ ms_writer *ms_writer_open(const char *path, ms_open_mode mode, const char *write
     }
     w->end = MS_FILE_HEADER_SIZE;
     fdatasync(fd); /* the header must not vanish under a snapshot synced later */
+    if (err) *err = 0;
     return w;
 }
 
@@ -333,9 +341,12 @@ ms_writer *ms_writer_fdopen(int fd, const char *writer_id, int zlevel, int *err,
         return NULL;
     }
     off_t at = w->is_reg ? lseek(fd, 0, SEEK_CUR) : 0;
-    if (at != 0) {
+    struct stat st;
+    long long size = w->is_reg ? (fstat(fd, &st) == 0 ? (long long)st.st_size : -1) : 0;
+    if (at != 0 || size != 0) { /* writing at 0 would overwrite what the file holds */
         ms_set_err(errbuf, errlen, err, MS_ERR_USAGE,
-                   "ms_writer_fdopen: the file must be empty and at offset 0 (it is at %lld)", (long long)at);
+                   "ms_writer_fdopen: the file must be empty and at offset 0 (it is at %lld, %lld bytes long)",
+                   (long long)at, size);
         ms_writer_close(w);
         return NULL;
     }
@@ -350,6 +361,7 @@ ms_writer *ms_writer_fdopen(int fd, const char *writer_id, int zlevel, int *err,
         return NULL;
     }
     w->end = MS_FILE_HEADER_SIZE;
+    if (err) *err = 0;
     return w;
 }
 
@@ -437,12 +449,19 @@ int ms_writer_add(ms_writer *w, const ms_table *t)
         ms_fmt(w->err, sizeof w->err, "ms_writer_add: section type %u added twice", t->type);
         return MS_ERR_USAGE;
     }
+    size_t nrows = t->ncols ? t->nrows : 0; /* SPEC: no columns means no rows */
+    if (ms_schema_single_row(t->type) && nrows != 1) {
+        /* every reader would refuse the snapshot (SPEC.md 6) */
+        ms_fmt(w->err, sizeof w->err,
+               "ms_writer_add: section %s must have exactly one row with a column set, not %zu rows",
+               ms_section_name(t->type), nrows);
+        return MS_ERR_USAGE;
+    }
     w->seen[t->type >> 3] |= (unsigned char)(1u << (t->type & 7));
     int rc;
     size_t start = w->body.len;
     unsigned char h[MS_SECTION_HEADER_SIZE] = {0};
     if ((rc = ms_buf_put(&w->body, h, sizeof h))) goto fail;
-    size_t nrows = t->ncols ? t->nrows : 0; /* SPEC: no columns means no rows */
     if ((rc = ms_buf_varint(&w->body, nrows)) || (rc = ms_buf_varint(&w->body, t->ncols))) goto fail;
     for (size_t i = 0; i < t->ncols; i++) {
         unsigned enc;
@@ -457,6 +476,7 @@ int ms_writer_add(ms_writer *w, const ms_table *t)
     return 0;
 fail:
     w->body.len = start;
+    w->seen[t->type >> 3] &= (unsigned char)~(1u << (t->type & 7)); /* the caller may retry */
     ms_fmt(w->err, sizeof w->err, "encoding section %u: %s", t->type, ms_strerror(rc));
     return rc;
 }

@@ -1,0 +1,659 @@
+/*
+ * test_capture_cli.c - memsnap-capture as a user meets it: each failure
+ * (no such process, zombie, kernel thread, no permission, existing file,
+ * usage errors, disk full) checked by exit status AND message; series
+ * that end because the target exits or a signal arrives; and the options
+ * that shape the output: --force, --append, --redact, --redact-key.
+ *
+ * Tests that need root (another user's view, a tmpfs) print SKIP
+ * otherwise. Every process, mount and directory a test makes is removed by
+ * the teardown, also when the test fails.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "capture_test_util.h"
+#include "redact.h"
+
+/* Runs memsnap-capture with the arguments given (NULL-terminated). */
+static void capture(ct_result *r, double timeout, ...)
+{
+    char *argv[32] = {MEMSNAP_CAPTURE_BIN};
+    int n = 1;
+    va_list ap;
+    va_start(ap, timeout);
+    char *a;
+    while ((a = va_arg(ap, char *)) && n < 31) argv[n++] = a;
+    va_end(ap);
+    argv[n] = NULL;
+    ct_run(argv, timeout, r);
+}
+
+/* Fails unless the run ended with `status` and stderr holds every string given. */
+static void expect(const ct_result *r, int status, const char *what, ...)
+{
+    if (r->status != status) fail_msg("%s: exit status %d, want %d; stderr: %s", what, r->status, status, r->err);
+    va_list ap;
+    va_start(ap, what);
+    const char *needle;
+    while ((needle = va_arg(ap, const char *)))
+        if (!ct_contains(r->err, needle)) fail_msg("%s: stderr does not mention \"%s\": %s", what, needle, r->err);
+    va_end(ap);
+}
+
+static void start_map_target(ct_target *t, const char *dir, const char *exit_after_ms)
+{
+    char *argv[] = {MAP_TARGET_BIN, (char *)dir, "secret-arg", NULL};
+    char *argv_exit[] = {MAP_TARGET_BIN, "--exit-after", (char *)exit_after_ms, (char *)dir, NULL};
+    ct_target_start(t, exit_after_ms ? argv_exit : argv, 10);
+}
+
+/* A target with 3,000 more mappings of irregular sizes: its snapshots
+ * compress to over 10 KiB, more than a page. */
+static void start_big_target(ct_target *t, const char *dir)
+{
+    char *argv[] = {MAP_TARGET_BIN, "--many", "3000", (char *)dir, NULL};
+    ct_target_start(t, argv, 10);
+}
+
+static char *pidstr(pid_t pid)
+{
+    static char buf[4][16];
+    static int k;
+    k = (k + 1) % 4;
+    snprintf(buf[k], sizeof buf[k], "%d", (int)pid);
+    return buf[k];
+}
+
+static int exists(const char *path)
+{
+    struct stat st;
+    return lstat(path, &st) == 0;
+}
+
+/* `memsnap info` must read the file to its end without any warning. */
+static void expect_complete(const char *file)
+{
+    char *argv[] = {MEMSNAP_BIN, "info", (char *)file, NULL};
+    ct_result r;
+    ct_run(argv, 30, &r);
+    if (r.status != 0) fail_msg("memsnap info %s exited %d: %s", file, r.status, r.err);
+    if (ct_contains(r.err, "warning") || ct_contains(r.out, "warning"))
+        fail_msg("memsnap info %s warns: %s%s", file, r.err, r.out);
+    ct_result_free(&r);
+    size_t n;
+    int rc;
+    ms_snapshot **s = ct_read_snapshots(file, &n, &rc);
+    if (rc != MS_ERR_END) fail_msg("%s does not end cleanly after %zu snapshots: %s", file, n, ms_errname(rc));
+    ct_free_snapshots(s, n);
+}
+
+static size_t count_snapshots(const char *file)
+{
+    size_t n;
+    ms_snapshot **s = ct_read_snapshots(file, &n, NULL);
+    ct_free_snapshots(s, n);
+    return n;
+}
+
+/* Names in `dir` other than . and .., joined by spaces, malloc'd. */
+static char *list_dir(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) fail_msg("opendir %s: %s", dir, strerror(errno));
+    char *out = calloc(1, 1);
+    size_t len = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+        size_t l = strlen(e->d_name);
+        out = realloc(out, len + l + 2);
+        memcpy(out + len, e->d_name, l);
+        len += l;
+        out[len++] = ' ';
+        out[len] = 0;
+    }
+    closedir(d);
+    return out;
+}
+
+/* ------------------------------------------------------------ no target */
+
+static void test_no_such_pid(void **state)
+{
+    (void)state;
+    char *dir = ct_tmpdir(NULL), *f = ct_path(dir, "out.msnap");
+    char *pm = ct_read_file("/proc/sys/kernel/pid_max", NULL);
+    long pid_max = pm ? atol(pm) : 0;
+    free(pm);
+    if (pid_max <= 0 || pid_max >= 0x7fffffff) fail_msg("cannot read /proc/sys/kernel/pid_max");
+    ct_result r;
+    capture(&r, 10, "-p", pidstr((pid_t)(pid_max + 1)), "-o", f, NULL);
+    expect(&r, 1, "PID beyond pid_max", "no process with PID", pidstr((pid_t)(pid_max + 1)), NULL);
+    ct_result_free(&r);
+    if (exists(f)) fail_msg("a file was written for a missing process");
+
+    /* a PID that existed a moment ago: fork, reap, capture */
+    pid_t child = fork();
+    if (child == 0) _exit(0);
+    waitpid(child, NULL, 0);
+    char proc[32];
+    snprintf(proc, sizeof proc, "/proc/%d", (int)child);
+    if (!exists(proc)) {
+        capture(&r, 10, "-p", pidstr(child), "-o", f, NULL);
+        expect(&r, 1, "reaped PID", "no process with PID", NULL);
+        ct_result_free(&r);
+    }
+    free(f);
+    free(dir);
+}
+
+static void test_zombie(void **state)
+{
+    (void)state;
+    char *dir = ct_tmpdir(NULL), *f = ct_path(dir, "out.msnap");
+    pid_t child = fork();
+    if (child < 0) fail_msg("fork: %s", strerror(errno));
+    if (child == 0) _exit(0);
+    ct_own_pid(child);
+    /* not reaped: wait until the kernel shows it as a zombie */
+    char statp[64];
+    snprintf(statp, sizeof statp, "/proc/%d/stat", (int)child);
+    double t0 = ct_now();
+    for (;;) {
+        char *st = ct_read_file(statp, NULL);
+        char *rp = st ? strrchr(st, ')') : NULL;
+        int z = rp && rp[1] == ' ' && rp[2] == 'Z';
+        free(st);
+        if (z) break;
+        if (ct_now() - t0 > 5) fail_msg("PID %d never became a zombie", (int)child);
+        ct_sleep(0.01);
+    }
+    ct_result r;
+    capture(&r, 10, "-p", pidstr(child), "-o", f, NULL);
+    expect(&r, 1, "zombie", "zombie", NULL);
+    ct_result_free(&r);
+    if (exists(f)) fail_msg("a file was written for a zombie");
+    waitpid(child, NULL, 0);
+    ct_forget_pid(child);
+    free(f);
+    free(dir);
+}
+
+static void test_kernel_thread(void **state)
+{
+    (void)state;
+    /* reading PID 2's stat does not touch it */
+    char *st = ct_read_file("/proc/2/stat", NULL);
+    char *rp = st ? strrchr(st, ')') : NULL;
+    unsigned long long flags = 0;
+    if (rp) sscanf(rp + 2, "%*c %*d %*d %*d %*d %*d %llu", &flags);
+    int kthread = rp && (flags & 0x00200000u);
+    free(st);
+    if (!kthread) ct_skip("PID 2 is not a kernel thread here (a PID namespace?)");
+    char *dir = ct_tmpdir(NULL), *f = ct_path(dir, "out.msnap");
+    ct_result r;
+    capture(&r, 10, "-p", "2", "-o", f, NULL);
+    expect(&r, 1, "kernel thread", "kernel thread", NULL);
+    ct_result_free(&r);
+    if (exists(f)) fail_msg("a file was written for a kernel thread");
+    free(f);
+    free(dir);
+}
+
+/* A root-owned target seen by an unprivileged user. */
+static void test_permission_denied(void **state)
+{
+    (void)state;
+    if (geteuid() != 0) ct_skip("not root: cannot start a target owned by another user");
+    if (access("/usr/bin/setpriv", X_OK) != 0) ct_skip("setpriv (util-linux) not installed");
+    char *dir = ct_tmpdir(NULL), *f = ct_path(dir, "out.msnap");
+    if (chmod(dir, 0777)) fail_msg("chmod %s: %s", dir, strerror(errno));
+    ct_target t;
+    start_map_target(&t, dir, NULL);
+    char *argv[] = {"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", MEMSNAP_CAPTURE_BIN,
+                    "-p", pidstr(t.pid), "-o", f, NULL};
+    ct_result r;
+    ct_run(argv, 10, &r);
+    if (r.status == 127 || ct_contains(r.err, "setpriv:")) {
+        ct_result_free(&r);
+        ct_skip("setpriv cannot switch to uid 65534 here: %s", r.err);
+    }
+    expect(&r, 1, "root-owned target as uid 65534", "Permission denied", NULL);
+    if (!ct_contains(r.err, "root") && !ct_contains(r.err, "CAP_SYS_PTRACE"))
+        fail_msg("the permission message names neither root nor CAP_SYS_PTRACE: %s", r.err);
+    if (!ct_contains(r.err, "uid 0")) fail_msg("the permission message does not say who owns the target: %s", r.err);
+    ct_result_free(&r);
+    if (exists(f)) fail_msg("a file was written without permission");
+    ct_target_stop(&t);
+    free(f);
+    free(dir);
+}
+
+/* ------------------------------------------------------ output options */
+
+static void test_existing_output(void **state)
+{
+    (void)state;
+    char *dir = ct_tmpdir(NULL), *f = ct_path(dir, "out.msnap");
+    FILE *fp = fopen(f, "w");
+    fputs("precious\n", fp);
+    fclose(fp);
+    ct_target t;
+    start_map_target(&t, dir, NULL);
+    ct_result r;
+    capture(&r, 10, "-p", pidstr(t.pid), "-o", f, NULL);
+    expect(&r, 1, "existing output without --force", "exists", "--force", NULL);
+    ct_result_free(&r);
+    char *c = ct_read_file(f, NULL);
+    if (!c || strcmp(c, "precious\n")) fail_msg("the existing file was changed: \"%s\"", c);
+    free(c);
+    char *ls = list_dir(dir);
+    if (strstr(ls, ".tmp")) fail_msg("a temporary file was left behind: %s", ls);
+    free(ls);
+
+    capture(&r, 10, "-p", pidstr(t.pid), "-o", f, "--force", "-q", NULL);
+    expect(&r, 0, "existing output with --force", NULL);
+    ct_result_free(&r);
+    ct_eq_u64(count_snapshots(f), 1, "snapshots in the replaced file");
+    expect_complete(f);
+    ct_target_stop(&t);
+    free(f);
+    free(dir);
+}
+
+static void test_append(void **state)
+{
+    (void)state;
+    char *dir = ct_tmpdir(NULL), *f = ct_path(dir, "out.msnap");
+    ct_target t;
+    start_map_target(&t, dir, NULL);
+    ct_result r;
+    capture(&r, 10, "-p", pidstr(t.pid), "-o", f, "-q", NULL);
+    expect(&r, 0, "first capture", NULL);
+    ct_result_free(&r);
+    ct_eq_u64(count_snapshots(f), 1, "snapshots after one capture");
+    capture(&r, 10, "-p", pidstr(t.pid), "-o", f, "--append", "-q", NULL);
+    expect(&r, 0, "--append", NULL);
+    ct_result_free(&r);
+    ct_eq_u64(count_snapshots(f), 2, "snapshots after --append");
+    capture(&r, 10, "-p", pidstr(t.pid), "-o", f, "--append", "--interval", "0.05", "--count", "3", "-q", NULL);
+    expect(&r, 0, "--append of a series", NULL);
+    ct_result_free(&r);
+    ct_eq_u64(count_snapshots(f), 5, "snapshots after --append of 3 more");
+    expect_complete(f);
+    ct_target_stop(&t);
+    free(f);
+    free(dir);
+}
+
+static void test_usage_errors(void **state)
+{
+    (void)state;
+    char *dir = ct_tmpdir(NULL), *f = ct_path(dir, "out.msnap");
+    static const struct {
+        const char *args[8];
+        const char *msg;
+    } cases[] = {
+        {{"-o", "F"}, "-p PID is required"},
+        {{"-p", "1"}, "-o FILE is required"},
+        {{"-p", "abc", "-o", "F"}, "invalid PID"},
+        {{"-p", "0", "-o", "F"}, "invalid PID"},
+        {{"-p", "1", "-o", "F", "--interval", "abc"}, "invalid --interval"},
+        {{"-p", "1", "-o", "F", "--interval", "0"}, "invalid --interval"},
+        {{"-p", "1", "-o", "F", "--interval", "-1"}, "invalid --interval"},
+        {{"-p", "1", "-o", "F", "--count", "3"}, "need --interval"},
+        {{"-p", "1", "-o", "F", "--duration", "3"}, "need --interval"},
+        {{"-p", "1", "-o", "F", "--interval", "1", "--count", "0"}, "invalid --count"},
+        {{"-p", "1", "-o", "F", "--force", "--append"}, "exclude each other"},
+        {{"-p", "1", "-o", "F", "--bogus"}, "unknown option"},
+        {{"-p", "1", "-o", "F", "extra"}, "unexpected argument"},
+        {{"-p", "1", "-o", "F", "--level", "99"}, "invalid --level"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *argv[12] = {MEMSNAP_CAPTURE_BIN};
+        char line[256] = "memsnap-capture";
+        int n = 1;
+        for (int k = 0; k < 8 && cases[i].args[k]; k++) {
+            argv[n++] = !strcmp(cases[i].args[k], "F") ? f : (char *)cases[i].args[k];
+            strncat(line, " ", sizeof line - strlen(line) - 1);
+            strncat(line, cases[i].args[k], sizeof line - strlen(line) - 1);
+        }
+        argv[n] = NULL;
+        ct_result r;
+        ct_run(argv, 10, &r);
+        expect(&r, 2, line, cases[i].msg, "--help", NULL);
+        if (r.out_len) fail_msg("%s: a usage error wrote to stdout: %s", line, r.out);
+        ct_result_free(&r);
+        if (exists(f)) fail_msg("%s: a file was written", line);
+    }
+    ct_result r;
+    capture(&r, 10, "--help", NULL);
+    if (r.status != 0 || !ct_contains(r.out, "usage: memsnap-capture") || r.err_len)
+        fail_msg("--help: exit %d, stdout \"%.60s\", stderr \"%s\"", r.status, r.out, r.err);
+    ct_result_free(&r);
+    free(f);
+    free(dir);
+}
+
+/* ------------------------------------------------------------- series */
+
+static void *reaper(void *arg)
+{
+    pid_t pid = *(pid_t *)arg;
+    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
+    }
+    return NULL;
+}
+
+static void test_target_exits_mid_series(void **state)
+{
+    (void)state;
+    char *dir = ct_tmpdir(NULL), *f = ct_path(dir, "series.msnap");
+    ct_target t;
+    start_map_target(&t, dir, "1000");
+    /* reap the target the moment it exits, as a real parent would */
+    pthread_t th;
+    if (pthread_create(&th, NULL, reaper, &t.pid)) fail_msg("pthread_create failed");
+    ct_result r;
+    capture(&r, 20, "-p", pidstr(t.pid), "-o", f, "--interval", "0.2", "--count", "50", NULL);
+    pthread_join(th, NULL);
+    pid_t tp = t.pid;
+    ct_forget_pid(tp);
+    t.pid = 0;
+    expect(&r, 0, "target exits mid-series", "exited", pidstr(tp), NULL);
+    if (r.secs > 5) fail_msg("the series went on for %.1f s after the target exited", r.secs);
+    ct_result_free(&r);
+    size_t n = count_snapshots(f);
+    if (n < 2 || n > 10) fail_msg("%zu snapshots in about 1 s at 0.2 s intervals", n);
+    printf("target exited: %zu complete snapshots\n", n);
+    expect_complete(f);
+    ct_target_stop(&t);
+    free(f);
+    free(dir);
+}
+
+static void test_sigterm_series(void **state)
+{
+    (void)state;
+    char *dir = ct_tmpdir(NULL), *f = ct_path(dir, "series.msnap");
+    ct_target t;
+    start_map_target(&t, dir, NULL);
+    char *argv[] = {MEMSNAP_CAPTURE_BIN, "-p", pidstr(t.pid), "-o", f, "--interval", "0.1", NULL};
+    int of, ef;
+    double t0 = ct_now();
+    pid_t cap = ct_start(argv, &of, &ef);
+    ct_sleep(0.7);
+    if (kill(cap, SIGTERM)) fail_msg("kill(%d, SIGTERM): %s", (int)cap, strerror(errno));
+    ct_result r;
+    ct_finish(cap, of, ef, t0, 10, &r);
+    expect(&r, 0, "SIGTERM during a series", "signal 15", "complete", NULL);
+    ct_result_free(&r);
+    size_t n = count_snapshots(f);
+    if (n < 2) fail_msg("only %zu snapshots in 0.7 s at 0.1 s intervals", n);
+    printf("SIGTERM: %zu complete snapshots\n", n);
+    expect_complete(f);
+    ct_target_stop(&t);
+    free(f);
+    free(dir);
+}
+
+/* --------------------------------------------------------- disk full */
+
+static char *mount_tmpfs(const char *dir, const char *size)
+{
+    char *mnt = ct_path(dir, "mnt");
+    if (mkdir(mnt, 0755)) fail_msg("mkdir %s: %s", mnt, strerror(errno));
+    char opts[64];
+    snprintf(opts, sizeof opts, "size=%s,mode=0755", size);
+    if (mount("tmpfs", mnt, "tmpfs", MS_NOSUID | MS_NODEV, opts) != 0) {
+        int e = errno;
+        free(mnt);
+        ct_skip("cannot mount a tmpfs: %s", strerror(e));
+    }
+    ct_own_mount(mnt);
+    return mnt;
+}
+
+static void unmount(char *mnt)
+{
+    if (umount2(mnt, MNT_DETACH)) fail_msg("umount -l %s: %s", mnt, strerror(errno));
+    ct_forget_mount(mnt);
+    free(mnt);
+}
+
+static void test_disk_full_series(void **state)
+{
+    (void)state;
+    if (geteuid() != 0) ct_skip("not root: cannot mount a small tmpfs");
+    char *dir = ct_tmpdir(NULL);
+    char *mnt = mount_tmpfs(dir, "200k");
+    char *f = ct_path(mnt, "series.msnap");
+    ct_target t;
+    start_big_target(&t, dir);
+    ct_result r;
+    capture(&r, 40, "-p", pidstr(t.pid), "-o", f, "--interval", "0.05", NULL);
+    expect(&r, 1, "series into a 200 KiB tmpfs", "disk full", "intact", NULL);
+    ct_result_free(&r);
+    size_t n = count_snapshots(f);
+    struct stat st;
+    stat(f, &st);
+    printf("disk full after %zu complete snapshots, %lld bytes\n", n, (long long)st.st_size);
+    if (n < 1) fail_msg("no complete snapshot before the disk was full");
+    expect_complete(f);
+    ct_target_stop(&t);
+    free(f);
+    unmount(mnt);
+    free(dir);
+}
+
+/* Fills `mnt` completely, then frees `leave` bytes. */
+static void fill(const char *mnt, off_t leave)
+{
+    char *filler = ct_path(mnt, "filler");
+    int fd = open(filler, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (fd < 0) fail_msg("open %s: %s", filler, strerror(errno));
+    static char block[65536];
+    off_t total = 0;
+    for (;;) {
+        ssize_t k = write(fd, block, sizeof block);
+        if (k <= 0) break;
+        total += k;
+    }
+    for (;;) {
+        ssize_t k = write(fd, block, 1);
+        if (k <= 0) break;
+        total += k;
+    }
+    if (ftruncate(fd, total > leave ? total - leave : 0)) fail_msg("ftruncate: %s", strerror(errno));
+    close(fd);
+    free(filler);
+}
+
+static void test_disk_full_single(void **state)
+{
+    (void)state;
+    if (geteuid() != 0) ct_skip("not root: cannot mount a small tmpfs");
+    char *dir = ct_tmpdir(NULL);
+    ct_target t;
+    start_big_target(&t, dir);
+    long pg = sysconf(_SC_PAGESIZE);
+    /* one free page: the file header fits, the snapshot does not;
+     * no free page: not even the header fits */
+    for (int free_pages = 1; free_pages >= 0; free_pages--) {
+        char *mnt = mount_tmpfs(dir, "200k");
+        fill(mnt, free_pages * pg);
+        char *f = ct_path(mnt, "single.msnap");
+        ct_result r;
+        capture(&r, 20, "-p", pidstr(t.pid), "-o", f, NULL);
+        char what[64];
+        snprintf(what, sizeof what, "single snapshot with %d free page(s)", free_pages);
+        expect(&r, 1, what, NULL);
+        if (!ct_contains(r.err, "disk full") && !ct_contains(r.err, "No space left"))
+            fail_msg("%s: stderr says neither disk full nor No space left: %s", what, r.err);
+        printf("%s: %s", what, r.err);
+        ct_result_free(&r);
+        char *ls = list_dir(mnt);
+        if (strcmp(ls, "filler ")) fail_msg("%s: files left in the tmpfs: %s", what, ls);
+        free(ls);
+        free(f);
+        unmount(mnt);
+        /* the mount point directory is reused */
+        char *m = ct_path(dir, "mnt");
+        rmdir(m);
+        free(m);
+    }
+    ct_target_stop(&t);
+    free(dir);
+}
+
+/* ------------------------------------------------------------ redact */
+
+typedef struct {
+    char *cmdline; /* arguments joined by '|' */
+    char *file_path, *exe, *host;
+    size_t cmdline_len;
+    int usr_lib_kept, redacted_flag;
+} redacted_view;
+
+static void read_redacted(const char *file, const ct_target *t, redacted_view *v)
+{
+    memset(v, 0, sizeof *v);
+    size_t n;
+    ms_snapshot **s = ct_read_snapshots(file, &n, NULL);
+    if (n != 1) fail_msg("%s: want 1 snapshot, got %zu", file, n);
+    const ms_section *p = ct_section(s[0], MS_SEC_PROCESS), *m = ct_section(s[0], MS_SEC_MAPPINGS);
+    const char *cl;
+    size_t cll;
+    if (!ms_get_str(p, MS_PROC_CMDLINE, 0, &cl, &cll) || !cl) fail_msg("no cmdline");
+    v->cmdline = malloc(cll + 1);
+    for (size_t i = 0; i < cll; i++) v->cmdline[i] = cl[i] ? cl[i] : '|';
+    v->cmdline[cll] = 0;
+    v->cmdline_len = cll;
+    v->exe = ct_str(p, MS_PROC_EXE, 0);
+    v->host = ct_str(ct_section(s[0], MS_SEC_HOST), MS_HOST_NAME, 0);
+    v->redacted_flag = (ms_u64_or(ct_section(s[0], MS_SEC_SNAPSHOT), MS_SNAP_FLAGS, 0, 0) & 2) != 0;
+    uint64_t start, end, rss;
+    if (!ct_target_map(t, "file64k", &start, &end, &rss, NULL)) fail_msg("no file64k line");
+    long row = ct_find_mapping(m, start);
+    if (row < 0) fail_msg("file64k mapping missing");
+    v->file_path = ct_str(m, MS_MAP_PATH, (size_t)row);
+    for (size_t i = 0; i < ms_section_nrows(m); i++) {
+        char *path = ct_str(m, MS_MAP_PATH, i);
+        if (path && !strncmp(path, "/usr/lib/", 9)) v->usr_lib_kept = 1;
+        free(path);
+    }
+    ct_free_snapshots(s, n);
+}
+
+static void free_view(redacted_view *v)
+{
+    free(v->cmdline);
+    free(v->file_path);
+    free(v->exe);
+    free(v->host);
+}
+
+static void test_redact(void **state)
+{
+    (void)state;
+    char *dir = ct_tmpdir("/tmp");
+    ct_target t;
+    start_map_target(&t, dir, NULL);
+    char *f[3] = {ct_path(dir, "k1a.msnap"), ct_path(dir, "k1b.msnap"), ct_path(dir, "k2.msnap")};
+    static const char *const keys[3] = {"key-one", "key-one", "key-two"};
+    redacted_view v[3];
+    for (int i = 0; i < 3; i++) {
+        ct_result r;
+        capture(&r, 10, "-p", pidstr(t.pid), "-o", f[i], "--redact-key", keys[i], "-q", NULL);
+        expect(&r, 0, "--redact-key", NULL);
+        ct_result_free(&r);
+        read_redacted(f[i], &t, &v[i]);
+    }
+    /* what is hidden, and how */
+    if (!v[0].redacted_flag) fail_msg("the snapshot is not flagged as redacted");
+    if (strstr(v[0].cmdline, "secret-arg") || strstr(v[0].cmdline, dir))
+        fail_msg("the command line still shows its arguments: %s", v[0].cmdline);
+    const char *a1 = strchr(v[0].cmdline, '|');
+    if (!a1 || strncmp(a1 + 1, "<redacted:", 10)) fail_msg("argument 1 is not <redacted:...>: %s", v[0].cmdline);
+    if (redact_path_is_system(MAP_TARGET_BIN, strlen(MAP_TARGET_BIN))) {
+        if (strncmp(v[0].cmdline, MAP_TARGET_BIN, strlen(MAP_TARGET_BIN))) fail_msg("argv[0] in a system directory was changed");
+    } else if (strncmp(v[0].cmdline, "/redacted/", 10)) {
+        fail_msg("argv[0] is not /redacted/...: %s", v[0].cmdline);
+    }
+    if (!v[0].exe || strncmp(v[0].exe, "/redacted/", 10)) fail_msg("exe is not redacted: %s", v[0].exe);
+    if (!v[0].file_path || strncmp(v[0].file_path, "/redacted/", 10) || !strstr(v[0].file_path, ".bin") ||
+        strstr(v[0].file_path, "data64k"))
+        fail_msg("the path of a file under /tmp is \"%s\", want /redacted/<hash>.bin", v[0].file_path);
+    if (!v[0].usr_lib_kept) fail_msg("no /usr/lib path kept: system libraries must stay readable");
+    struct utsname u;
+    uname(&u);
+    if (!v[0].host || !strcmp(v[0].host, u.nodename) || strncmp(v[0].host, "<redacted:", 10))
+        fail_msg("host name \"%s\" is not redacted (uname says \"%s\")", v[0].host, u.nodename);
+    /* same key: same hashes; other key: other hashes */
+    if (strcmp(v[0].cmdline, v[1].cmdline) || strcmp(v[0].file_path, v[1].file_path) || strcmp(v[0].host, v[1].host) ||
+        strcmp(v[0].exe, v[1].exe))
+        fail_msg("two captures with the same key differ: %s vs %s", v[0].cmdline, v[1].cmdline);
+    if (!strcmp(v[0].cmdline, v[2].cmdline) || !strcmp(v[0].file_path, v[2].file_path) || !strcmp(v[0].host, v[2].host))
+        fail_msg("two captures with different keys agree: %s", v[0].cmdline);
+    printf("redacted: cmdline %s, file %s, host %s\n", v[0].cmdline, v[0].file_path, v[0].host);
+
+    /* nothing of the names survives anywhere in the file's content */
+    char *dump[] = {MEMSNAP_BIN, "dump", f[0], NULL};
+    ct_result r;
+    ct_run(dump, 10, &r);
+    if (r.status != 0) fail_msg("memsnap dump failed: %s", r.err);
+    static const char *const secrets[] = {"secret-arg", "data64k", "name with space", "deleted.bin"};
+    for (size_t i = 0; i < sizeof secrets / sizeof secrets[0]; i++)
+        if (strstr(r.out, secrets[i])) fail_msg("\"%s\" appears in the dump of a redacted snapshot", secrets[i]);
+    ct_result_free(&r);
+
+    /* --redact without a key: a random one, noted in the diagnostics */
+    char *f4 = ct_path(dir, "random.msnap");
+    capture(&r, 10, "-p", pidstr(t.pid), "-o", f4, "--redact", "-q", NULL);
+    expect(&r, 0, "--redact", NULL);
+    ct_result_free(&r);
+    char *info[] = {MEMSNAP_BIN, "dump", f4, NULL};
+    ct_run(info, 10, &r);
+    if (!ct_contains(r.out, "random key")) fail_msg("a random redaction key is not noted: %.300s", r.out);
+    ct_result_free(&r);
+    free(f4);
+    for (int i = 0; i < 3; i++) {
+        free_view(&v[i]);
+        free(f[i]);
+    }
+    ct_target_stop(&t);
+    free(dir);
+}
+
+int main(void)
+{
+    ct_init();
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_teardown(test_no_such_pid, ct_teardown),
+        cmocka_unit_test_teardown(test_zombie, ct_teardown),
+        cmocka_unit_test_teardown(test_kernel_thread, ct_teardown),
+        cmocka_unit_test_teardown(test_permission_denied, ct_teardown),
+        cmocka_unit_test_teardown(test_existing_output, ct_teardown),
+        cmocka_unit_test_teardown(test_append, ct_teardown),
+        cmocka_unit_test_teardown(test_usage_errors, ct_teardown),
+        cmocka_unit_test_teardown(test_target_exits_mid_series, ct_teardown),
+        cmocka_unit_test_teardown(test_sigterm_series, ct_teardown),
+        cmocka_unit_test_teardown(test_disk_full_series, ct_teardown),
+        cmocka_unit_test_teardown(test_disk_full_single, ct_teardown),
+        cmocka_unit_test_teardown(test_redact, ct_teardown),
+    };
+    return cmocka_run_group_tests_name("capture_cli", tests, NULL, NULL);
+}
