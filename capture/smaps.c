@@ -49,16 +49,28 @@ static const struct {
 #define NFIELDS (sizeof smaps_fields / sizeof smaps_fields[0])
 #define MAX_ORDER 64
 
+/* Numeric columns the parser keeps in its own arrays and hands to the
+ * table in bulk: the 8 header values, then every numeric smaps field (the
+ * smaps_fields entries but VmFlags), in table order. */
+#define NHDR 8
+#define NNUM (NHDR + NFIELDS - 1)
+#define VMFLAGS_FIELD (NFIELDS - 1)
+static const unsigned hdr_cols[NHDR] = {MS_MAP_START,     MS_MAP_END,       MS_MAP_PERMS,
+                                        MS_MAP_OFFSET,    MS_MAP_DEV_MAJOR, MS_MAP_DEV_MINOR,
+                                        MS_MAP_INODE,     MS_MAP_DELETED};
+
 struct smaps_parser {
-    ms_table *maps, *extra;
+    ms_table *maps, *extra;  /* string columns and rows; numeric columns at take time */
     size_t max_rows, seen, dropped;
-    int in_row;             /* current mapping is stored (not dropped) */
-    uint64_t rss;
-    char *part;             /* partial line carried between feeds */
+    int in_row;              /* current mapping is stored (not dropped) */
+    uint64_t *num[NNUM];     /* per numeric column: one value per stored mapping */
+    size_t nrows, cap;
+    uint64_t present;        /* bit i: column i was set in some row */
+    char *part;              /* partial line carried between feeds */
     size_t plen, pcap;
     size_t lineno;
-    int order[MAX_ORDER];   /* field index seen at position k of the last mapping */
-    size_t pos;             /* position within the current mapping */
+    int order[MAX_ORDER];    /* field index seen at position k of the last mapping */
+    size_t pos;              /* position within the current mapping */
     smaps_path_fn fn;
     void *ctx;
     char err[200];
@@ -84,6 +96,7 @@ smaps_parser *smaps_new(size_t max_mappings, smaps_path_fn fn, void *ctx)
 void smaps_free(smaps_parser *p)
 {
     if (!p) return;
+    for (size_t i = 0; i < NNUM; i++) free(p->num[i]);
     ms_table_free(p->maps);
     ms_table_free(p->extra);
     free(p->part);
@@ -93,6 +106,15 @@ void smaps_free(smaps_parser *p)
 ms_table *smaps_take_mappings(smaps_parser *p)
 {
     ms_table *t = p->maps;
+    if (!t) return NULL;
+    for (size_t i = 0; i < NNUM; i++) {
+        if (!(p->present & (1ull << i))) continue; /* a field no mapping had: no column */
+        unsigned col = i < NHDR ? hdr_cols[i] : smaps_fields[i - NHDR].col;
+        if (ms_table_u64_column(t, col, 0, p->num[i], p->nrows)) {
+            snprintf(p->err, sizeof p->err, "out of memory handing over the mappings");
+            return NULL;
+        }
+    }
     p->maps = NULL;
     return t;
 }
@@ -106,7 +128,14 @@ ms_table *smaps_take_extra(smaps_parser *p)
 
 size_t smaps_count(const smaps_parser *p) { return p->seen; }
 size_t smaps_dropped(const smaps_parser *p) { return p->dropped; }
-uint64_t smaps_rss_kib(const smaps_parser *p) { return p->rss; }
+
+uint64_t smaps_rss_kib(const smaps_parser *p)
+{
+    size_t rss = NHDR + 3; /* smaps_fields[3] is Rss */
+    uint64_t sum = 0;
+    for (size_t i = 0; p->num[rss] && i < p->nrows; i++) sum += p->num[rss][i];
+    return sum;
+}
 const char *smaps_error(const smaps_parser *p) { return p->err; }
 
 static int hexval(int c)
@@ -134,7 +163,7 @@ static int parse_hex(const char **s, const char *end, char stop, uint64_t *v)
     return 0;
 }
 
-static int parse_dec(const char **s, const char *end, uint64_t *v)
+static inline int parse_dec(const char **s, const char *end, uint64_t *v)
 {
     const char *q = *s;
     uint64_t r = 0;
@@ -219,19 +248,24 @@ static int begin_mapping(smaps_parser *p, const char *line, size_t len)
     }
     int rc;
     if ((rc = ms_table_row(p->maps))) return rc;
+    if (p->nrows == p->cap) {
+        size_t cap = p->cap ? p->cap * 2 : 256;
+        for (size_t i = 0; i < NNUM; i++) {
+            uint64_t *v = realloc(p->num[i], cap * sizeof *v);
+            if (!v) return MS_ERR_NOMEM;
+            p->num[i] = v;
+        }
+        p->cap = cap;
+    }
+    size_t r = p->nrows++;
+    for (size_t i = NHDR; i < NNUM; i++) p->num[i][r] = 0;
+    const uint64_t hv[NHDR] = {h.start, h.end, h.perms, h.offset, h.dev_major, h.dev_minor, h.inode,
+                               (uint64_t)h.deleted};
+    for (size_t i = 0; i < NHDR; i++) p->num[i][r] = hv[i];
+    p->present |= (1ull << NHDR) - 1;
     p->in_row = 1;
     ms_table *t = p->maps;
-    if ((rc = ms_table_u64(t, MS_MAP_START, h.start)) || (rc = ms_table_u64(t, MS_MAP_END, h.end)) ||
-        (rc = ms_table_u64(t, MS_MAP_PERMS, h.perms)) ||
-        (rc = ms_table_u64(t, MS_MAP_OFFSET, h.offset)) ||
-        (rc = ms_table_u64(t, MS_MAP_DEV_MAJOR, h.dev_major)) ||
-        (rc = ms_table_u64(t, MS_MAP_DEV_MINOR, h.dev_minor)) ||
-        (rc = ms_table_u64(t, MS_MAP_INODE, h.inode)))
-        return rc;
-    if (!h.name) {
-        if ((rc = ms_table_null(t, MS_MAP_PATH))) return rc;
-        return ms_table_u64(t, MS_MAP_DELETED, 0);
-    }
+    if (!h.name) return ms_table_null(t, MS_MAP_PATH);
     const char *name = h.name;
     size_t nlen = h.name_len;
     if (p->fn) { /* paths, and names chosen by the program ([anon:NAME]) */
@@ -242,8 +276,7 @@ static int begin_mapping(smaps_parser *p, const char *line, size_t len)
             nlen = ol;
         }
     }
-    if ((rc = ms_table_str(t, MS_MAP_PATH, name, nlen))) return rc;
-    return ms_table_u64(t, MS_MAP_DELETED, (uint64_t)h.deleted);
+    return ms_table_str(t, MS_MAP_PATH, name, nlen);
 }
 
 static int find_field(smaps_parser *p, const char *name, size_t nlen)
@@ -261,19 +294,10 @@ static int find_field(smaps_parser *p, const char *name, size_t nlen)
     return -1;
 }
 
-static int field_line(smaps_parser *p, const char *line, size_t len, const char *colon)
+/* Stores an unknown field, or a known one whose value is not "N" / "N kB",
+ * by name in MAPPING_EXTRA, so nothing the kernel prints is lost. */
+static int extra_field(smaps_parser *p, const char *name, size_t nlen, const char *s, const char *end)
 {
-    const char *name = line, *s = colon + 1, *end = line + len;
-    size_t nlen = (size_t)(colon - line);
-    int k = find_field(p, name, nlen);
-    p->pos++;
-    if (!p->in_row) return p->seen ? 0 : set_err(p, "field before any mapping", line, len);
-    while (s < end && *s == ' ') s++;
-    if (k >= 0 && smaps_fields[k].col == MS_MAP_VMFLAGS) {
-        while (end > s && end[-1] == ' ') end--;
-        return ms_table_str(p->maps, MS_MAP_VMFLAGS, s, (size_t)(end - s));
-    }
-    /* "N kB" or "N": anything else is kept as text in MAPPING_EXTRA */
     uint64_t v = 0;
     const char *q = s;
     int numeric = parse_dec(&q, end, &v) == 0;
@@ -288,19 +312,55 @@ static int field_line(smaps_parser *p, const char *line, size_t len, const char 
             if (unit[i] == ' ') numeric = 0;
         if (!ulen) unit = NULL;
     }
-    if (k >= 0 && numeric && (ulen == 0 || (ulen == 2 && !memcmp(unit, "kB", 2)))) {
-        /* known size fields are in kB; THPeligible/ProtectionKey are plain */
-        if (smaps_fields[k].col == MS_MAP_RSS) p->rss += v;
-        return ms_table_u64(p->maps, smaps_fields[k].col, v);
-    }
     int rc;
     ms_table *x = p->extra;
-    if ((rc = ms_table_row(x)) || (rc = ms_table_u64(x, MS_MX_MAPPING, ms_table_nrows(p->maps) - 1)) ||
+    if ((rc = ms_table_row(x)) || (rc = ms_table_u64(x, MS_MX_MAPPING, p->nrows - 1)) ||
         (rc = ms_table_str(x, MS_MX_NAME, name, nlen)) || (rc = ms_table_u64(x, MS_MX_VALUE, numeric ? v : 0)))
         return rc;
-    if (numeric)
-        return unit ? ms_table_str(x, MS_MX_UNIT, unit, ulen) : ms_table_null(x, MS_MX_UNIT);
+    if (numeric) return unit ? ms_table_str(x, MS_MX_UNIT, unit, ulen) : ms_table_null(x, MS_MX_UNIT);
     return ms_table_str(x, MS_MX_TEXT, s, (size_t)(end - s));
+}
+
+static int field_line(smaps_parser *p, const char *line, size_t len)
+{
+    const char *end = line + len, *s;
+    int k = -1;
+    size_t nlen;
+    /* fast path: the field the previous mapping had at this position */
+    if (p->pos < MAX_ORDER && (k = p->order[p->pos]) >= 0) {
+        nlen = smaps_fields[k].len;
+        const char *fn = smaps_fields[k].name;
+        size_t i = 0;
+        if (len > nlen && line[nlen] == ':')
+            while (i < nlen && line[i] == fn[i]) i++; /* names are short: no libc call */
+        if (i != nlen) k = -1;
+    }
+    if (k < 0) {
+        const char *colon = memchr(line, ':', len);
+        if (!colon || colon == line || memchr(line, ' ', (size_t)(colon - line)))
+            return set_err(p, "neither a mapping header nor a \"Name: value\" field", line, len);
+        nlen = (size_t)(colon - line);
+        k = find_field(p, line, nlen);
+    }
+    p->pos++;
+    if (!p->in_row) return p->seen ? 0 : set_err(p, "field before any mapping", line, len);
+    s = line + nlen + 1;
+    while (s < end && *s == ' ') s++;
+    if (k == VMFLAGS_FIELD) {
+        while (end > s && end[-1] == ' ') end--;
+        return ms_table_str(p->maps, MS_MAP_VMFLAGS, s, (size_t)(end - s));
+    }
+    if (k >= 0) {
+        /* known fields: "N kB" (sizes) or "N" (THPeligible, ProtectionKey) */
+        uint64_t v = 0;
+        const char *q = s;
+        if (parse_dec(&q, end, &v) == 0 && (q == end || (end - q == 3 && !memcmp(q, " kB", 3)))) {
+            p->num[NHDR + k][p->nrows - 1] = v;
+            p->present |= 1ull << (NHDR + k);
+            return 0;
+        }
+    }
+    return extra_field(p, line, nlen, s, end);
 }
 
 /* A mapping header starts with a lowercase hex address and its '-' within
@@ -317,10 +377,7 @@ static int parse_line(smaps_parser *p, const char *line, size_t len)
     p->lineno++;
     if (len == 0) return 0;
     if (!(line[0] >= 'A' && line[0] <= 'Z') && is_header(line, len)) return begin_mapping(p, line, len);
-    const char *colon = memchr(line, ':', len);
-    if (!colon || colon == line || memchr(line, ' ', (size_t)(colon - line)))
-        return set_err(p, "neither a mapping header nor a \"Name: value\" field", line, len);
-    return field_line(p, line, len, colon);
+    return field_line(p, line, len);
 }
 
 int smaps_feed(smaps_parser *p, const char *buf, size_t len)

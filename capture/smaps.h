@@ -16,9 +16,11 @@
 
 typedef struct smaps_parser smaps_parser;
 
-/* Called for each mapping path before it is stored; it may rewrite the
- * path (redaction). It returns the bytes to store, or NULL to store the
- * original; *outlen receives the length. `ctx` is the caller's. */
+/* Called for each mapping name before it is stored (file paths and
+ * bracketed names such as [heap] or [anon:NAME]; not for mappings without
+ * a name); it may rewrite the name (redaction). It returns the bytes to
+ * store, or NULL to store the original; *outlen receives the length.
+ * `ctx` is the caller's. */
 typedef const char *(*smaps_path_fn)(void *ctx, const char *path, size_t len, size_t *outlen);
 
 /* New parser filling fresh tables. max_mappings caps the rows kept (0 for

@@ -311,6 +311,14 @@ int ms_table_null(ms_table *t, unsigned col);
 /* Number of rows started so far. */
 size_t ms_table_nrows(const ms_table *t);
 
+/* Bulk filling, for producers that keep their own column arrays:
+ * ms_table_add_rows appends n rows (values 0 / null; the last one becomes
+ * the current row); ms_table_u64_column sets column `col` (U64, as for
+ * ms_table_u64) of rows [first, first + n) from v. Both return 0,
+ * MS_ERR_NOMEM, or MS_ERR_USAGE (rows out of range, wrong column type). */
+int ms_table_add_rows(ms_table *t, size_t n);
+int ms_table_u64_column(ms_table *t, unsigned col, size_t first, const uint64_t *v, size_t n);
+
 /* ------------------------------------------------------------------- writer */
 
 typedef struct ms_writer ms_writer;

@@ -34,20 +34,47 @@ size_t ms_table_nrows(const ms_table *t)
     return t ? t->nrows : 0;
 }
 
+static ms_tcol *ms_table_col(ms_table *t, unsigned col, ms_coltype type, int *rc);
+
+/* Makes room for `need` rows in every column. */
+static int ms_table_grow(ms_table *t, size_t need)
+{
+    if (need <= t->rowcap) return 0;
+    if (need > SIZE_MAX / 2 / sizeof(uint64_t)) return MS_ERR_NOMEM;
+    size_t cap = t->rowcap ? t->rowcap : 16;
+    while (cap < need) cap *= 2;
+    for (size_t i = 0; i < t->ncols; i++) {
+        uint64_t *v = realloc(t->cols[i].v, cap * sizeof *v);
+        if (!v) return MS_ERR_NOMEM;
+        t->cols[i].v = v;
+    }
+    t->rowcap = cap;
+    return 0;
+}
+
 int ms_table_row(ms_table *t)
 {
+    return ms_table_add_rows(t, 1);
+}
+
+int ms_table_add_rows(ms_table *t, size_t n)
+{
     if (!t) return MS_ERR_USAGE;
-    if (t->nrows == t->rowcap) {
-        size_t cap = t->rowcap ? t->rowcap * 2 : 16;
-        for (size_t i = 0; i < t->ncols; i++) {
-            uint64_t *v = realloc(t->cols[i].v, cap * sizeof *v);
-            if (!v) return MS_ERR_NOMEM;
-            t->cols[i].v = v;
-        }
-        t->rowcap = cap;
-    }
-    for (size_t i = 0; i < t->ncols; i++) t->cols[i].v[t->nrows] = 0;
-    t->nrows++;
+    if (n > SIZE_MAX / 2 - t->nrows) return MS_ERR_NOMEM;
+    int rc = ms_table_grow(t, t->nrows + n);
+    if (rc) return rc;
+    for (size_t i = 0; i < t->ncols; i++) memset(t->cols[i].v + t->nrows, 0, n * sizeof(uint64_t));
+    t->nrows += n;
+    return 0;
+}
+
+int ms_table_u64_column(ms_table *t, unsigned col, size_t first, const uint64_t *v, size_t n)
+{
+    int rc;
+    if (!t || (n && !v) || first > t->nrows || n > t->nrows - first) return MS_ERR_USAGE;
+    ms_tcol *c = ms_table_col(t, col, MS_T_U64, &rc);
+    if (!c) return rc;
+    if (n) memcpy(c->v + first, v, n * sizeof *v);
     return 0;
 }
 
