@@ -574,22 +574,37 @@ static void *smaps_reader(void *arg)
         int stop = q->stop;
         pthread_mutex_unlock(&q->mu);
         if (stop) break;
-        ssize_t k;
-        do k = read(q->fd, q->buf[tail], SMAPS_CHUNK);
-        while (k < 0 && errno == EINTR);
+        /* Fill the chunk: the kernel returns smaps about a page per read,
+         * and handing over every page would cost a wakeup each. */
+        size_t got = 0;
+        ssize_t k = 0;
+        while (got < SMAPS_CHUNK) {
+            k = read(q->fd, q->buf[tail] + got, SMAPS_CHUNK - got);
+            if (k < 0 && errno == EINTR) continue;
+            if (k <= 0) break;
+            got += (size_t)k;
+        }
+        int e = k < 0 ? errno : 0;
         pthread_mutex_lock(&q->mu);
-        if (k <= 0) {
-            q->err = k < 0 ? errno : 0;
+        if (got == 0) {
+            q->err = e;
             q->done = 1;
             pthread_cond_broadcast(&q->cv);
             pthread_mutex_unlock(&q->mu);
             break;
         }
-        q->len[tail] = (size_t)k;
+        if (e) { /* deliver what was read, then report the error */
+            q->err = e;
+            q->done = 1;
+        }
+        q->len[tail] = got;
         tail = (tail + 1) % NCHUNK;
         q->count++;
+        int finished = q->done || k == 0; /* k == 0: end of file inside this chunk */
+        if (k == 0) q->done = 1;
         pthread_cond_broadcast(&q->cv);
         pthread_mutex_unlock(&q->mu);
+        if (finished) break;
     }
     /* rollup right after smaps, while the parser catches up */
     q->rollup_err = read_file(q->rollup_path, q->rollup, SMALL_FILE_MAX, NULL, NULL);

@@ -344,6 +344,24 @@ static int field_line(smaps_parser *p, const char *line, size_t len)
     }
     p->pos++;
     if (!p->in_row) return p->seen ? 0 : set_err(p, "field before any mapping", line, len);
+    /* The kernel's layout for sizes (fs/proc/task_mmu.c): "Name:" padded to
+     * 16 columns, the value right-aligned in 8, then " kB": 27 bytes. Read
+     * the digits right to left; any other shape takes the general path. */
+    if (k >= 0 && k != VMFLAGS_FIELD && len == 27 && nlen < 16 && line[24] == ' ' && line[25] == 'k' &&
+        line[26] == 'B' && line[nlen + 1] == ' ') {
+        const char *d = line + 23;
+        uint64_t v = 0, mul = 1;
+        while (d > line + nlen + 1 && *d >= '0' && *d <= '9') {
+            v += (uint64_t)(*d - '0') * mul;
+            mul *= 10;
+            d--;
+        }
+        if (d < line + 23 && *d == ' ') { /* at least one digit, then padding */
+            p->num[NHDR + k][p->nrows - 1] = v;
+            p->present |= 1ull << (NHDR + k);
+            return 0;
+        }
+    }
     s = line + nlen + 1;
     while (s < end && *s == ' ') s++;
     if (k == VMFLAGS_FIELD) {
@@ -403,7 +421,8 @@ int smaps_feed(smaps_parser *p, const char *buf, size_t len)
         s = nl + 1;
     }
     for (;;) {
-        const char *nl = memchr(s, '\n', (size_t)(end - s));
+        /* most lines are the 27-byte "Name:   value kB" form */
+        const char *nl = end - s > 27 && s[27] == '\n' ? s + 27 : memchr(s, '\n', (size_t)(end - s));
         if (!nl) break;
         if ((rc = parse_line(p, s, (size_t)(nl - s)))) return rc;
         s = nl + 1;
