@@ -192,12 +192,12 @@ static void info_snapshot(FILE *out, uint64_t index, const ms_snapshot *s)
     const ms_section *dg = ms_snapshot_section(s, MS_SEC_DIAGNOSTICS);
     for (size_t i = 0; i < ms_section_nrows(dg); i++) {
         uint64_t st = ms_u64_or(dg, MS_DG_STATUS, i, 0);
-        if (st == 0) continue;
+        if (st == 0 || st == 4) continue; /* complete / informational: in `dump` */
         const char *area, *msg;
         size_t alen, mlen;
         ms_get_str(dg, MS_DG_AREA, i, &area, &alen);
         ms_get_str(dg, MS_DG_MESSAGE, i, &msg, &mlen);
-        fprintf(out, "      %s: %.*s: %s: %.*s\n", st == 4 ? "note" : "warning", (int)alen,
+        fprintf(out, "      warning: %.*s: %s: %.*s\n", (int)alen,
                 area ? area : "", st < 5 ? diag_status[st] : "status?", (int)mlen, msg ? msg : "");
     }
 }
