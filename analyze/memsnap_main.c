@@ -5,12 +5,19 @@
  * Exit status: 0 success (a truncated tail is a warning, not a failure),
  * 1 a runtime failure (unreadable or corrupt file, write error), 2 usage.
  */
+#include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "inspect.h"
+#include "load.h"
 #include "msnap.h"
+#include "query.h"
+#include "schema.h"
 
 #define EXIT_USAGE 2
 
@@ -24,6 +31,9 @@ typedef struct {
 
 static int cmd_info(int argc, char **argv);
 static int cmd_dump(int argc, char **argv);
+static int cmd_load(int argc, char **argv);
+static int cmd_sql(int argc, char **argv);
+static int cmd_schema(int argc, char **argv);
 static int cmd_help(int argc, char **argv);
 static int cmd_version(int argc, char **argv);
 
@@ -44,6 +54,37 @@ static const command commands[] = {
      "can be any bytes) are written as {\"hex\": \"...\"}; null strings as null.\n"
      "Numbers are exact unsigned/signed 64-bit decimals (beware: jq rounds beyond 2^53).\n"
      "  --no-verify   do not check checksums\n"},
+    {"load", cmd_load, "[-d DB] [--wait SEC] [--no-verify] [-q] FILE...",
+     "load snapshots into an SQLite database",
+     "Loads every snapshot of every FILE into the database DB (default: " LOAD_DEFAULT_DB " in the\n"
+     "current directory; created with its schema when missing). Each file loads in one\n"
+     "transaction: a corrupt file is reported and leaves nothing behind, the other files\n"
+     "still load, and the exit status is 1. A truncated last snapshot only warns.\n"
+     "Loading a snapshot that is already in the database adds nothing (snapshot ids).\n"
+     "The database is an ordinary SQLite file: `memsnap sql`, the sqlite3 shell or any\n"
+     "SQLite tool reads it. `memsnap schema` documents its tables.\n"
+     "  -d, --db DB    database file (default " LOAD_DEFAULT_DB ")\n"
+     "  --wait SEC     how long to wait for a lock held by another program (default 5)\n"
+     "  --no-verify    do not check checksums (salvage a damaged file)\n"
+     "  -q, --quiet    no summary line (errors and warnings are still shown)\n"
+     "A progress line is shown on a terminal.\n"},
+    {"sql", cmd_sql, "[--csv | --json] [--no-verify] DB_OR_FILES... [QUERY]",
+     "run SQL on a database or directly on .msnap files",
+     "Runs QUERY on the database DB, or on .msnap FILES loaded into a temporary\n"
+     "in-memory database (nothing is written). Several statements separated by ';'\n"
+     "run in order; the rows of the last one are printed. Without QUERY, the query is\n"
+     "read from standard input when it is not a terminal. For an interactive session,\n"
+     "open the database in the sqlite3 shell: sqlite3 -box memsnap.db\n"
+     "  (default)  aligned table: header, numbers right-aligned, NULL as empty\n"
+     "  --csv      CSV (RFC 4180, CRLF line ends, header row; NULL as empty)\n"
+     "  --json     JSON array of objects: numbers as numbers, NULL as null, blobs as\n"
+     "             hex strings, text that is not UTF-8 as {\"hex\": ...}\n"
+     "SQLite errors show the message and the query line with a caret under the place\n"
+     "it points at. `memsnap schema` lists the tables and views.\n"},
+    {"schema", cmd_schema, "[--sql]", "print the database schema: every table, column, unit",
+     "Prints the reference of the database schema (Markdown): every table and column\n"
+     "with type, unit, source and meaning; the views, indexes and mapping categories.\n"
+     "  --sql   print the CREATE statements instead\n"},
     {"help", cmd_help, "[COMMAND]", "show help for memsnap or a command", ""},
     {"version", cmd_version, "", "print the version", ""},
 };
@@ -139,6 +180,332 @@ static int cmd_info(int argc, char **argv)
 static int cmd_dump(int argc, char **argv)
 {
     return run_on_files(command_find("dump"), argc, argv, inspect_dump);
+}
+
+/* ---------------------------------------------------------------- load */
+
+typedef struct {
+    int tty;             /* progress shown at all */
+    size_t file_no, nfiles;
+    double last;         /* when the line was last drawn, s */
+    int drawn;           /* a line is on the screen */
+} load_progress;
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void progress_clear(load_progress *p)
+{
+    if (p->drawn) fputs("\r\033[K", stderr);
+    p->drawn = 0;
+}
+
+static void progress_draw(void *ctx, const char *file, const load_stats *st)
+{
+    load_progress *p = ctx;
+    double t = now_s();
+    if (!p->tty || t - p->last < 0.1) return;
+    p->last = t;
+    const char *base = strrchr(file, '/');
+    fprintf(stderr, "\r\033[Kloading %zu/%zu %.40s: %" PRIu64 " snapshots added (%" PRIu64 " rows), %" PRIu64
+                    " already present", p->file_no, p->nfiles, base ? base + 1 : file, st->snapshots, st->rows,
+            st->skipped);
+    p->drawn = 1;
+}
+
+/* Messages of the loader while a progress line may be on the terminal:
+ * the line is cleared first, so that a message does not continue it. */
+static ssize_t progress_message(void *ctx, const char *buf, size_t n)
+{
+    progress_clear(ctx);
+    return (ssize_t)fwrite(buf, 1, n, stderr);
+}
+
+static int cmd_load(int argc, char **argv)
+{
+    const command *c = command_find("load");
+    const char *db = LOAD_DEFAULT_DB;
+    unsigned flags = 0;
+    int quiet = 0, busy_ms = LOAD_DEFAULT_BUSY_MS, i = 1;
+    for (; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--")) {
+            i++;
+            break;
+        }
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage_cmd(stdout, c);
+            return 0;
+        }
+        if (!strcmp(a, "-d") || !strcmp(a, "--db")) {
+            if (++i >= argc) return usage_error(c, "option needs a value:", a);
+            db = argv[i];
+        } else if (!strcmp(a, "--wait")) {
+            char *end;
+            if (++i >= argc) return usage_error(c, "option needs a value:", a);
+            errno = 0;
+            double sec = strtod(argv[i], &end);
+            if (errno || end == argv[i] || *end || !(sec >= 0 && sec <= 86400))
+                return usage_error(c, "--wait needs seconds (0 to 86400), not", argv[i]);
+            busy_ms = (int)(sec * 1000);
+        } else if (!strcmp(a, "--no-verify")) {
+            flags |= MS_READ_NO_CHECKSUM;
+        } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
+            quiet = 1;
+        } else if (a[0] == '-' && a[1]) {
+            return usage_error(c, "unknown option", a);
+        } else {
+            break;
+        }
+    }
+    if (i >= argc) return usage_error(c, "no FILE given", NULL);
+
+    loader_global_init();
+    char err[768];
+    loader *L = loader_open(db, busy_ms, err, sizeof err);
+    if (!L) {
+        fprintf(stderr, "memsnap load: %s\n", err);
+        return EXIT_FAILURE;
+    }
+    load_progress prog = {isatty(2), 0, (size_t)(argc - i), 0, 0};
+    loader_set_progress(L, progress_draw, &prog);
+    FILE *msgs = stderr;
+    if (prog.tty) {
+        cookie_io_functions_t io = {NULL, progress_message, NULL, NULL};
+        FILE *f = fopencookie(&prog, "w", io);
+        if (f) {
+            setvbuf(f, NULL, _IONBF, 0);
+            msgs = f;
+        }
+    }
+    load_stats st = {0};
+    int failed = 0;
+    for (int k = i; k < argc; k++) {
+        prog.file_no = (size_t)(k - i + 1);
+        load_result r = loader_load_file(L, argv[k], flags, &st, msgs, "memsnap load");
+        if (r == LOAD_FILE_FAILED) failed = 1;
+        if (r == LOAD_DB_FAILED) {
+            failed = 1;
+            progress_clear(&prog);
+            if (k + 1 < argc)
+                fprintf(stderr, "memsnap load: %d more file%s not loaded\n", argc - k - 1,
+                        argc - k - 1 == 1 ? "" : "s");
+            st.files_failed += (uint64_t)(argc - k - 1);
+            break;
+        }
+    }
+    progress_clear(&prog);
+    if (msgs != stderr) fclose(msgs);
+    if (loader_finish(L, err, sizeof err) < 0) {
+        fprintf(stderr, "memsnap load: %s (while building the indexes: the snapshots are loaded, the next "
+                        "load builds them)\n", err);
+        failed = 1;
+    }
+    if (loader_close(L) < 0) {
+        fprintf(stderr, "memsnap load: %s: closing the database failed\n", db);
+        failed = 1;
+    }
+    if (!quiet)
+        printf("%s: %" PRIu64 " file%s loaded, %" PRIu64 " failed: %" PRIu64 " snapshot%s added (%" PRIu64
+               " rows), %" PRIu64 " already present\n",
+               db, st.files, st.files == 1 ? "" : "s", st.files_failed, st.snapshots,
+               st.snapshots == 1 ? "" : "s", st.rows, st.skipped);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
+/* ----------------------------------------------------------------- sql */
+
+enum { INPUT_MISSING = -1, INPUT_OTHER = 0, INPUT_SQLITE = 1, INPUT_MSNAP = 2 };
+
+/* What a path holds, by its first bytes: an SQLite database or a .msnap
+ * file (ms_reader_open accepts its header). */
+static int input_kind(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return INPUT_MISSING;
+    char head[16] = {0};
+    size_t n = fread(head, 1, sizeof head, f);
+    fclose(f);
+    if (n == 16 && !memcmp(head, "SQLite format 3", 16)) return INPUT_SQLITE;
+    int err;
+    ms_reader *r = ms_reader_open(path, 0, &err, NULL, 0);
+    if (r) {
+        ms_reader_close(r);
+        return INPUT_MSNAP;
+    }
+    return err == MS_ERR_MAGIC || err == MS_ERR_IO ? INPUT_OTHER : INPUT_MSNAP;
+}
+
+/* Reads all of standard input (the query) into a malloc'd string. */
+static char *read_stdin(void)
+{
+    size_t len = 0, cap = 4096;
+    char *s = malloc(cap);
+    while (s) {
+        size_t n = fread(s + len, 1, cap - len - 1, stdin);
+        len += n;
+        if (n == 0) break;
+        if (cap - len < 2) {
+            char *p = cap < ((size_t)64 << 20) ? realloc(s, cap * 2) : NULL;
+            if (!p) {
+                free(s);
+                return NULL;
+            }
+            s = p;
+            cap *= 2;
+        }
+    }
+    if (s) s[len] = '\0';
+    return s;
+}
+
+static int cmd_sql(int argc, char **argv)
+{
+    const command *c = command_find("sql");
+    query_format fmt = QUERY_TABLE;
+    unsigned flags = 0;
+    int i = 1;
+    for (; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--")) {
+            i++;
+            break;
+        }
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage_cmd(stdout, c);
+            return 0;
+        }
+        if (!strcmp(a, "--csv"))
+            fmt = QUERY_CSV;
+        else if (!strcmp(a, "--json"))
+            fmt = QUERY_JSON;
+        else if (!strcmp(a, "--table"))
+            fmt = QUERY_TABLE;
+        else if (!strcmp(a, "--no-verify"))
+            flags |= MS_READ_NO_CHECKSUM;
+        else if (a[0] == '-' && a[1])
+            return usage_error(c, "unknown option", a);
+        else
+            break;
+    }
+    if (i >= argc) return usage_error(c, "no DB or FILE given", NULL);
+    /* The last argument is the query unless it is a database or .msnap file. */
+    int nin = argc - i;
+    const char *query = NULL;
+    if (nin > 1 || input_kind(argv[argc - 1]) <= INPUT_OTHER) {
+        int last = input_kind(argv[argc - 1]);
+        if (nin == 1 || last <= INPUT_OTHER) {
+            query = argv[argc - 1];
+            nin--;
+        }
+    }
+    if (nin == 0) return usage_error(c, "no DB or FILE given (only a query)", NULL);
+    int ndb = 0;
+    for (int k = i; k < i + nin; k++) {
+        int kind = input_kind(argv[k]);
+        if (kind == INPUT_MISSING) {
+            fprintf(stderr, "memsnap sql: %s: cannot open: %s\n", argv[k], strerror(errno));
+            return EXIT_FAILURE;
+        }
+        if (kind == INPUT_OTHER) {
+            fprintf(stderr, "memsnap sql: %s: neither an SQLite database nor a .msnap file\n", argv[k]);
+            return EXIT_FAILURE;
+        }
+        ndb += kind == INPUT_SQLITE;
+    }
+    if (ndb && nin > 1) return usage_error(c, "give one database, or .msnap files (not both)", NULL);
+
+    char *owned = NULL;
+    if (!query) {
+        if (isatty(0)) {
+            fprintf(stderr,
+                    "memsnap sql: no QUERY given. memsnap has no prompt of its own; for an interactive\n"
+                    "session open the database in the sqlite3 shell:\n"
+                    "  %s%s\n"
+                    "or give a query: memsnap sql %s \"SELECT * FROM snapshot_summary\"\n",
+                    ndb ? "sqlite3 -box " : "memsnap load -d case.db FILE... && sqlite3 -box case.db",
+                    ndb ? argv[i] : "", ndb ? argv[i] : "FILE...");
+            return EXIT_USAGE;
+        }
+        query = owned = read_stdin();
+        if (!owned) {
+            fprintf(stderr, "memsnap sql: reading the query from standard input failed\n");
+            return EXIT_FAILURE;
+        }
+        if (!owned[strspn(owned, " \t\r\n;")]) {
+            free(owned);
+            return usage_error(c, "no QUERY given (standard input was empty)", NULL);
+        }
+    }
+
+    loader_global_init();
+    sqlite3 *db = NULL;
+    int failed = 0;
+    if (ndb) {
+        if (sqlite3_open_v2(argv[i], &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+            fprintf(stderr, "memsnap sql: %s: %s\n", argv[i], db ? sqlite3_errmsg(db) : "cannot open");
+            sqlite3_close(db);
+            free(owned);
+            return EXIT_FAILURE;
+        }
+        sqlite3_busy_timeout(db, LOAD_DEFAULT_BUSY_MS);
+    } else {
+        char err[768];
+        if (sqlite3_open_v2(":memory:", &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+            fprintf(stderr, "memsnap sql: cannot create the in-memory database\n");
+            sqlite3_close(db);
+            free(owned);
+            return EXIT_FAILURE;
+        }
+        loader *L = loader_attach(db, err, sizeof err);
+        if (!L) {
+            fprintf(stderr, "memsnap sql: %s\n", err);
+            sqlite3_close(db);
+            free(owned);
+            return EXIT_FAILURE;
+        }
+        load_stats st = {0};
+        for (int k = i; k < i + nin; k++)
+            if (loader_load_file(L, argv[k], flags, &st, stderr, "memsnap sql") < 0) failed = 1;
+        if (loader_finish(L, err, sizeof err) < 0) {
+            fprintf(stderr, "memsnap sql: %s\n", err);
+            failed = 1;
+        }
+        loader_close(L);
+    }
+    if (query_run(db, query, fmt, stdout, stderr, "memsnap sql") < 0) failed = 1;
+    sqlite3_close(db);
+    free(owned);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
+/* -------------------------------------------------------------- schema */
+
+static int cmd_schema(int argc, char **argv)
+{
+    const command *c = command_find("schema");
+    int sql = 0;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            usage_cmd(stdout, c);
+            return 0;
+        }
+        if (!strcmp(argv[i], "--sql"))
+            sql = 1;
+        else if (argv[i][0] == '-')
+            return usage_error(c, "unknown option", argv[i]);
+        else
+            return usage_error(c, "unexpected argument", argv[i]);
+    }
+    if (sql)
+        schema_print_sql(stdout);
+    else
+        schema_print_doc(stdout);
+    return 0;
 }
 
 static int cmd_help(int argc, char **argv)
