@@ -38,6 +38,10 @@ typedef struct {
     char copy[48];   /* VAL_BUF: the bytes bound */
 } bound;
 
+/* Rows per multi-row INSERT: fewer statement executions; the parameter
+ * count (rows x columns) stays far below SQLite's limit of 32766. */
+#define INSERT_GROUP 32
+
 struct loader {
     sqlite3 *db;                        /* the connection */
     int owns_db;                        /* 1: loader_close closes it */
@@ -45,6 +49,8 @@ struct loader {
     char db_name[256];                  /* for messages: the path, or "database" */
     sqlite3_stmt *ins[MAX_TABLES];      /* INSERT per schema_tables entry (NULL: fixed tables) */
     bound *bound[MAX_TABLES];           /* per INSERT: what each parameter holds */
+    sqlite3_stmt *ins_multi[MAX_TABLES];/* INSERT of INSERT_GROUP rows at once (less per-row overhead) */
+    bound *bound_multi[MAX_TABLES];     /* what each of its parameters holds */
     sqlite3_stmt *find;                 /* SELECT id FROM snapshots WHERE msnap_id = ? */
     int deferred_indexes;               /* 1: indexes dropped, loader_finish builds them */
     load_progress_fn progress;          /* progress callback, or NULL */
@@ -124,8 +130,13 @@ static int prepare_all(loader *L, char *err, size_t errlen)
         }
         int rc = sqlite3_prepare_v3(L->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &L->ins[i], NULL);
         free(sql);
+        if (rc == SQLITE_OK && (sql = schema_insert_sql_rows(&schema_tables[i], INSERT_GROUP))) {
+            rc = sqlite3_prepare_v3(L->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &L->ins_multi[i], NULL);
+            free(sql);
+        }
         L->bound[i] = calloc(schema_tables[i].ncols, sizeof(bound));
-        if (!L->bound[i]) {
+        L->bound_multi[i] = calloc(schema_tables[i].ncols * INSERT_GROUP, sizeof(bound));
+        if (!L->bound[i] || !L->bound_multi[i]) {
             snprintf(err, errlen, "out of memory");
             return -1;
         }
@@ -302,7 +313,9 @@ int loader_close(loader *L)
     int failed = loader_finish(L, msg, sizeof msg) < 0;
     for (size_t i = 0; i < MAX_TABLES; i++) {
         sqlite3_finalize(L->ins[i]);
+        sqlite3_finalize(L->ins_multi[i]);
         free(L->bound[i]);
+        free(L->bound_multi[i]);
     }
     sqlite3_finalize(L->find);
     int rc = SQLITE_OK;
@@ -812,17 +825,18 @@ static int bind_value(sqlite3_stmt *st, int i, bound *b, const value *v)
  * not be compared with (or mistaken for) the next one's. */
 static void invalidate_bound(loader *L)
 {
-    for (size_t ti = 0; ti < schema_ntables; ti++)
+    for (size_t ti = 0; ti < schema_ntables; ti++) {
         if (L->bound[ti]) memset(L->bound[ti], 0, schema_tables[ti].ncols * sizeof(bound));
+        if (L->bound_multi[ti]) memset(L->bound_multi[ti], 0, schema_tables[ti].ncols * INSERT_GROUP * sizeof(bound));
+    }
 }
 
-/* Inserts row r of table ti from the batch; returns SQLITE_DONE or an
- * error code. */
-static int insert_row(loader *L, const batch *b, size_t ti, size_t r, sqlite3_int64 snap_id)
+/* Binds row r of table ti from the batch to the parameters of `st` that
+ * start at `base` (0 for the first row of a statement). */
+static int bind_row(sqlite3_stmt *st, bound *cache, const batch *b, size_t ti, size_t r, int base,
+                    sqlite3_int64 snap_id)
 {
     const schema_table *t = &schema_tables[ti];
-    sqlite3_stmt *st = L->ins[ti];
-    bound *cache = L->bound[ti];
     const value *v = b->vals[ti] + r * t->ncols;
     for (size_t k = 0; k < t->ncols; k++) {
         value sv;
@@ -832,7 +846,21 @@ static int insert_row(loader *L, const batch *b, size_t ti, size_t r, sqlite3_in
             sv.i = snap_id;
             x = &sv;
         }
-        int rc = bind_value(st, (int)k + 1, &cache[k], x);
+        int rc = bind_value(st, base + (int)k + 1, &cache[base + k], x);
+        if (rc != SQLITE_OK) return rc;
+    }
+    return SQLITE_OK;
+}
+
+/* Inserts rows [r, r + n) of table ti, n being 1 or INSERT_GROUP; returns
+ * SQLITE_DONE or an error code. */
+static int insert_rows(loader *L, const batch *b, size_t ti, size_t r, size_t n, sqlite3_int64 snap_id)
+{
+    sqlite3_stmt *st = n == 1 ? L->ins[ti] : L->ins_multi[ti];
+    bound *cache = n == 1 ? L->bound[ti] : L->bound_multi[ti];
+    int ncols = (int)schema_tables[ti].ncols;
+    for (size_t j = 0; j < n; j++) {
+        int rc = bind_row(st, cache, b, ti, r + j, (int)j * ncols, snap_id);
         if (rc != SQLITE_OK) return rc;
     }
     int rc = sqlite3_step(st);
@@ -859,8 +887,13 @@ static int insert_batch(loader *L, const batch *b, load_stats *st)
     for (size_t ti = 0; ti < schema_ntables; ti++) {
         const schema_table *t = &schema_tables[ti];
         if (t->row_sec == SCHEMA_FIXED_SEC) continue;
-        for (size_t r = 0; r < b->nrows[ti]; r++) {
-            rc = insert_row(L, b, ti, r, snap_id);
+        size_t r = 0, nr = b->nrows[ti];
+        for (; t->row_sec != 0 && nr - r >= INSERT_GROUP; r += INSERT_GROUP) {
+            rc = insert_rows(L, b, ti, r, INSERT_GROUP, snap_id);
+            if (rc != SQLITE_DONE) return -rc;
+        }
+        for (; r < nr; r++) {
+            rc = insert_rows(L, b, ti, r, 1, snap_id);
             if (rc != SQLITE_DONE) return -rc;
         }
         if (t->row_sec == 0) snap_id = sqlite3_last_insert_rowid(L->db); /* snapshots comes first */

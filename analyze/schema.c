@@ -577,10 +577,18 @@ char *schema_create_table_sql(const schema_table *t)
 
 char *schema_insert_sql(const schema_table *t)
 {
+    return schema_insert_sql_rows(t, 1);
+}
+
+char *schema_insert_sql_rows(const schema_table *t, size_t nrows)
+{
     strbuf b = {0};
-    sb_add(&b, "INSERT INTO %s VALUES(", t->name);
-    for (size_t i = 0; i < t->ncols; i++) sb_add(&b, "%s?%zu", i ? "," : "", i + 1);
-    sb_add(&b, ")");
+    sb_add(&b, "INSERT INTO %s VALUES", t->name);
+    for (size_t r = 0; r < nrows; r++) {
+        sb_add(&b, "%s(", r ? "," : "");
+        for (size_t i = 0; i < t->ncols; i++) sb_add(&b, "%s?%zu", i ? "," : "", r * t->ncols + i + 1);
+        sb_add(&b, ")");
+    }
     return sb_take(&b);
 }
 

@@ -130,6 +130,10 @@ char *schema_create_table_sql(const schema_table *t);
  * frees it. NULL when out of memory. */
 char *schema_insert_sql(const schema_table *t);
 
+/* The same with `nrows` rows of parameters in one statement (row r, column
+ * k is parameter r * ncols + k + 1); to be freed with free(). */
+char *schema_insert_sql_rows(const schema_table *t, size_t nrows);
+
 /* Creates every table, view and index that does not exist yet in `db`'s
  * main database, fills meta and categories, and checks the version of an
  * existing schema. Runs in the caller's transaction if one is open.
