@@ -547,8 +547,8 @@ static const char *redact_cb(void *ctx, const char *name, size_t len, size_t *ou
 
 /* Reading and parsing smaps overlap: the kernel formats the text (the
  * floor of any smaps-based tool) while the previous chunk is parsed. A
- * reader thread fills a ring of NCHUNK buffers (bounded memory) and then
- * reads smaps_rollup; the calling thread parses in order. */
+ * reader thread fills a ring of NCHUNK buffers (bounded memory), and
+ * the calling thread reads smaps_rollup meanwhile, then parses in order. */
 #define NCHUNK 4
 
 typedef struct {
@@ -559,7 +559,7 @@ typedef struct {
     unsigned head, count;
     int done, stop, err; /* err: errno of a failed open/read of smaps */
     int fd;
-    char *rollup;         /* smaps_rollup text (SMALL_FILE_MAX), read after smaps */
+    char *rollup;         /* smaps_rollup text (SMALL_FILE_MAX), read while smaps streams in */
     int rollup_err;
     char rollup_path[64];
 } smaps_pipe;
@@ -606,8 +606,6 @@ static void *smaps_reader(void *arg)
         pthread_mutex_unlock(&q->mu);
         if (finished) break;
     }
-    /* rollup right after smaps, while the parser catches up */
-    q->rollup_err = read_file(q->rollup_path, q->rollup, SMALL_FILE_MAX, NULL, NULL);
     return NULL;
 }
 
@@ -630,6 +628,10 @@ static int read_smaps(capture_target *t, smaps_parser *sp, char *chunks, char *r
     pthread_cond_init(&q.cv, NULL);
     pthread_t th;
     int rc = 0, threaded = pthread_create(&th, NULL, smaps_reader, &q) == 0;
+    /* The rollup walks the page tables again in the kernel: read it here
+     * while the reader thread reads the first smaps chunks, off the
+     * critical path (the parser would otherwise wait for it at the end). */
+    q.rollup_err = read_file(q.rollup_path, q.rollup, SMALL_FILE_MAX, NULL, NULL);
     if (!threaded) {
         /* no thread to be had: read and parse in turn */
         for (;;) {
@@ -638,7 +640,6 @@ static int read_smaps(capture_target *t, smaps_parser *sp, char *chunks, char *r
             if (k < 0) rc = errno;
             if (k <= 0 || (rc = smaps_feed(sp, q.buf[0], (size_t)k))) break;
         }
-        q.rollup_err = read_file(q.rollup_path, q.rollup, SMALL_FILE_MAX, NULL, NULL);
     } else {
         pthread_mutex_lock(&q.mu);
         for (;;) {
