@@ -42,10 +42,13 @@
 #endif
 
 static volatile sig_atomic_t stop_signal; /* CLI layer only */
+static char pending_tmp[PATH_MAX];         /* temp file to remove if a second signal kills us */
+static volatile sig_atomic_t have_pending_tmp;
 
 static void on_signal(int sig)
 {
-    if (stop_signal) { /* second signal: stop now */
+    if (stop_signal) { /* second signal: stop now, leaving no temp file */
+        if (have_pending_tmp) unlink(pending_tmp); /* async-signal-safe */
         signal(sig, SIG_DFL);
         raise(sig);
     }
@@ -317,6 +320,8 @@ int main(int argc, char **argv)
             return 1;
         }
         fchmod(tmpfd, 0644);
+        memcpy(pending_tmp, tmp, sizeof pending_tmp);
+        have_pending_tmp = 1;
         w = ms_writer_fdopen(tmpfd, CAPTURE_AGENT, (int)level, &err, errbuf, sizeof errbuf);
     } else {
         w = ms_writer_open(out, append ? MS_APPEND : force ? MS_TRUNCATE : MS_CREATE, CAPTURE_AGENT, (int)level,
@@ -402,6 +407,7 @@ int main(int argc, char **argv)
             }
         }
         if (rc) unlink(tmp);
+        have_pending_tmp = 0;
     }
     return rc;
 }
