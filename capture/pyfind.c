@@ -506,14 +506,15 @@ static int image_open(int pid, const char *proc_root, const pf_map *m, pf_image 
     if (m->deleted || m->name[0] != '/') {
         if (have_mf && !elf_open(mf, &im->elf, emsg, sizeof emsg)) {
             snprintf(im->opened, sizeof im->opened, "%s", mf);
-            snprintf(im->note, sizeof im->note, "%s deleted on disk: read through map_files", base_name(m->name));
+            snprintf(im->note, sizeof im->note, "%s deleted or replaced on disk: read through map_files", base_name(m->name));
             return 0;
         }
         int e = errno;
-        pf_msg(msg, len, "PID %d: %s%s was deleted after the process mapped it; reading the mapped copy "
-                         "through %s failed (%s)%s", pid, m->name, m->deleted ? "" : " (not a path)",
+        pf_msg(msg, len, "PID %d: %s%s was deleted or replaced on disk after the process mapped it; reading the "
+                         "mapped copy through %s failed (%s): %s", pid, m->name, m->deleted ? "" : " (not a path)",
                have_mf ? mf : "map_files", emsg,
-               e == EPERM || e == EACCES ? ": run memsnap-capture as root (map_files needs CAP_SYS_ADMIN), or restart the process" : "");
+               e == EPERM || e == EACCES ? "run memsnap-capture as root (map_files needs CAP_SYS_ADMIN), or restart the process"
+                                         : "restart the process so that it maps the file on disk");
         return -1;
     }
     char rp[4096];
@@ -708,7 +709,7 @@ int pyfind(int pid, const char *proc_root, py_runtime_info *out, char *msg, size
             }
             out->how[0] = 0;
             out->flags &= PYF_PIE;
-            pf_msg(msg, len, "PID %d: %s: not a CPython process (no libpython mapping and no _PyRuntime in the executable)",
+            pf_msg(msg, len, "PID %d: %s: not a CPython process (neither the executable nor a mapped libpython defines _PyRuntime)",
                    pid, out->binary);
             rc = PYFIND_NOT_PYTHON;
             goto done;
@@ -774,12 +775,12 @@ int pyfind(int pid, const char *proc_root, py_runtime_info *out, char *msg, size
     }
     out->elf = chosen->elf;
     chosen->elf = NULL;
-    if (rc == PYFIND_NOT_PYTHON) { /* a runtime image whose version cannot be told */
-        char m2[512];
+done:
+    if ((rc == PYFIND_UNSUPPORTED || rc == PYFIND_NOT_PYTHON) && len && strncmp(msg, "PID ", 4)) {
+        char m2[1024]; /* pyfind_identify's message names the file, not the process */
         snprintf(m2, sizeof m2, "%s", msg);
         pf_msg(msg, len, "PID %d: %s", pid, m2);
     }
-done:
     for (size_t i = 0; i < nimg; i++) image_close(&img[i]);
     elf_close(exe);
     maps_free(&mp);
