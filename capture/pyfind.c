@@ -611,10 +611,15 @@ int pyfind(int pid, const char *proc_root, py_runtime_info *out, char *msg, size
         maps_free(&mp);
         return PYFIND_ERROR;
     }
-    pf_image img[PF_MAX_IMAGES];
+    pf_image *img = calloc(PF_MAX_IMAGES, sizeof *img);
     size_t nimg = 0;
     elf_file *exe = NULL;
     int rc = PYFIND_ERROR;
+    char *open_err = NULL; /* why a libpython image could not be read */
+    if (!img) {
+        pf_msg(msg, len, "PID %d: out of memory", pid);
+        goto done;
+    }
 
     /* the executable, as the target sees it */
     char exe_path[4096];
@@ -682,12 +687,22 @@ int pyfind(int pid, const char *proc_root, py_runtime_info *out, char *msg, size
             if (!is_libpython(&mp.m[i])) continue;
             pf_image *im = &img[nimg];
             memset(im, 0, sizeof *im);
-            if (image_open(pid, proc_root, &mp.m[i], im, msg, len)) goto done;
+            if (image_open(pid, proc_root, &mp.m[i], im, msg, len)) {
+                /* it may be a stub like libpython3.so: fatal only if no
+                 * readable image holds the runtime */
+                if (!open_err) open_err = strdup(msg);
+                continue;
+            }
             nimg++;
             im->runtime = has_runtime(im->elf, &im->rt, &im->rtsize);
         }
         size_t nrt = 0;
         for (size_t i = 0; i < nimg; i++) nrt += img[i].runtime;
+        if (nrt == 0 && open_err) {
+            pf_msg(msg, len, "%s", open_err);
+            goto done;
+        }
+        if (len) msg[0] = 0;
         if (nrt == 0) {
             /* a libpython without _PyRuntime: Python 2 or <= 3.6 (say
              * which), or the stable-ABI stub libpython3.so (not Python) */
@@ -752,6 +767,7 @@ int pyfind(int pid, const char *proc_root, py_runtime_info *out, char *msg, size
     out->runtime_size = chosen->rtsize;
     snprintf(out->elf_path, sizeof out->elf_path, "%s", chosen->opened);
     if (chosen->note[0]) how_add(out, "%s", chosen->note);
+    if (open_err) how_add(out, "another libpython mapping was unreadable");
     char why[256];
     if (image_matches(&mp, chosen, out->bias, out->image_end, why, sizeof why)) {
         pf_msg(msg, len, "PID %d: %s does not match what the process mapped (%s): replaced on disk? run as root "
@@ -782,6 +798,8 @@ done:
         pf_msg(msg, len, "PID %d: %s", pid, m2);
     }
     for (size_t i = 0; i < nimg; i++) image_close(&img[i]);
+    free(img);
+    free(open_err);
     elf_close(exe);
     maps_free(&mp);
     return rc;

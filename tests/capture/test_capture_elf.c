@@ -16,6 +16,7 @@
  *     at a time, each refused with "NAME: byte N:" naming that field.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -644,6 +645,27 @@ static void test_bad_fields(void **state)
     CASE("DT_SONAME past DT_STRSZ", 0x908, "DT_STRSZ", put64(c + 0x908, 0x10000));
     CASE("DT_STRTAB unmapped", 0x908, "not a string", put64(c + 0x918, 0x7000000));
 #undef CASE
+
+    /* a .symtab with more entries than the index takes, in a sparse file
+     * big enough to hold them: refused before anything is allocated */
+    {
+        char *dir = ct_tmpdir(NULL);
+        char *path = ct_path(dir, "many_symbols.elf");
+        memcpy(c, good, n);
+        uint64_t many = (uint64_t)ELF_MAX_SYMBOLS + 1, at = 1 << 20;
+        put64(c + symtab + 24, at);
+        put64(c + symtab + 32, many * 24);
+        int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+        if (fd < 0 || write(fd, c, n) != (ssize_t)n || ftruncate(fd, (off_t)(at + many * 24)) || close(fd))
+            fail_msg("cannot write the sparse %s", path);
+        char want[128];
+        snprintf(want, sizeof want, "%s: byte %llu: ", path, (unsigned long long)(symtab + 32));
+        if (!elf_open(path, &f, msg, sizeof msg)) fail_msg("%llu symbols were indexed", (unsigned long long)many);
+        if (strncmp(msg, want, strlen(want)) || !strstr(msg, "more than")) fail_msg("message: %s", msg);
+        printf("  %-34s %s\n", "more symbols than ELF_MAX_SYMBOLS", msg);
+        free(path);
+        free(dir);
+    }
     free(c);
     free(good);
 

@@ -637,6 +637,16 @@ static void test_fake_proc(void **state)
     if (!strstr(msg, "deleted") || !strstr(msg, "map_files/7f0000100000-7f0000101000")) fail_msg("message: %s", msg);
     pyfind_free(&pi);
 
+    /* an unreadable stub next to a readable runtime: found, noted */
+    fp.len = 0;
+    fake_map(&fp, 0x555555554000, 0x555555555000, "r-xp", 0, inode_of(app), app, 0);
+    fake_map(&fp, 0x7f0000000000, 0x7f0000001000, "r--p", 0, 99, "/usr/lib/libpython3.so", 1);
+    fake_map(&fp, 0x7f0000100000, 0x7f0000101000, "r--p", 0, inode_of(lib), lib, 0);
+    fake_write_maps(&fp);
+    ct_eq_u64(fake_pyfind(&fp, &pi, msg, sizeof msg, "unreadable stub"), PYFIND_OK, "unreadable stub");
+    if (!strstr(pi.how, "unreadable") || pi.n_alt) fail_msg("how: %s, %u alternatives", pi.how, pi.n_alt);
+    pyfind_free(&pi);
+
     /* another inode at the path, segments still where the mapping says: used, noted */
     fp.len = 0;
     fake_map(&fp, 0x555555554000, 0x555555555000, "r-xp", 0, inode_of(app), app, 0);
