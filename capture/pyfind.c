@@ -591,6 +591,16 @@ static int image_matches(const pf_maps *mp, const pf_image *im, uint64_t bias, u
 
 /* ---------------------------------------------------------------- pyfind */
 
+/* Forgets what a pyfind_identify that did not pan out left in *out. */
+static void pf_clear_version(py_runtime_info *out, unsigned keep_flags)
+{
+    out->hexversion = 0;
+    out->minor = 0;
+    out->version[0] = 0;
+    out->how[0] = 0;
+    out->flags = keep_flags;
+}
+
 int pyfind(int pid, const char *proc_root, py_runtime_info *out, char *msg, size_t len)
 {
     memset(out, 0, sizeof *out);
@@ -706,8 +716,9 @@ int pyfind(int pid, const char *proc_root, py_runtime_info *out, char *msg, size
         if (nrt == 0) {
             /* a libpython without _PyRuntime: Python 2 or <= 3.6 (say
              * which), or the stable-ABI stub libpython3.so (not Python) */
+            unsigned pie = out->flags & PYF_PIE;
             for (size_t i = 0; i < nimg; i++) {
-                out->how[0] = 0;
+                pf_clear_version(out, pie);
                 int r = pyfind_identify(img[i].elf, img[i].map->name, out, msg, len);
                 if (r == PYFIND_UNSUPPORTED) {
                     snprintf(out->libpython, sizeof out->libpython, "%s", img[i].map->name);
@@ -716,14 +727,13 @@ int pyfind(int pid, const char *proc_root, py_runtime_info *out, char *msg, size
                     goto done;
                 }
             }
-            out->how[0] = 0;
+            pf_clear_version(out, pie);
             int r = pyfind_identify(exe, exe_name, out, msg, len);
             if (r == PYFIND_UNSUPPORTED) {
                 rc = r;
                 goto done;
             }
-            out->how[0] = 0;
-            out->flags &= PYF_PIE;
+            pf_clear_version(out, pie);
             pf_msg(msg, len, "PID %d: %s: not a CPython process (neither the executable nor a mapped libpython defines _PyRuntime)",
                    pid, out->binary);
             rc = PYFIND_NOT_PYTHON;

@@ -665,7 +665,13 @@ static void test_fake_proc(void **state)
 
     /* a libpython without _PyRuntime whose version cannot be told, and
      * an executable that is not ELF: not Python */
-    char *stub = synth_file(&fp, "libpython3.so", ET_DYN, 0, 0);
+    elf_builder *sb = eb_new(ET_DYN, EM_X86_64); /* says 3.11.4 but has no runtime */
+    eb_sym(sb, 0, "Py_Initialize", EB_TEXT, eb_addr(sb, EB_TEXT, 0xf0), 4, EB_GLOBAL, EB_FUNC);
+    eb_py_getversion(sb, 1, "3.11.4");
+    eb_strip(sb);
+    char *stub = ct_path(fp.files, "libpython3.so");
+    eb_write(sb, stub);
+    eb_free(sb);
     char *script_exe = ct_path(fp.files, "script.sh");
     copy_file("/dev/null", script_exe);
     fake_exe(&fp, script_exe);
@@ -677,6 +683,8 @@ static void test_fake_proc(void **state)
     fake_exe(&fp, app);
     ct_eq_u64(fake_pyfind(&fp, &pi, msg, sizeof msg, "stub only"), PYFIND_NOT_PYTHON, "libpython3.so only");
     if (!strstr(msg, "not a CPython process")) fail_msg("message: %s", msg);
+    if (pi.version[0] || pi.hexversion || pi.how[0] || pi.flags != PYF_PIE)
+        fail_msg("NOT_PYTHON left version \"%s\" 0x%x, flags %u, how \"%s\"", pi.version, pi.hexversion, pi.flags, pi.how);
 
     /* a static Python 2 */
     elf_builder *b = eb_new(ET_EXEC, EM_X86_64);
