@@ -135,7 +135,7 @@ static const unsigned minors[] = {8, 9, 10, 11, 12, 13};
 static void check_libpython(unsigned minor)
 {
     char *root = pt_pyenv_root();
-    if (!root) ct_skip("pyenv is not installed (tried `pyenv root`, $PYENV_ROOT, /root/.pyenv, /opt/pyenv)");
+    if (!root) ct_skip("no readable pyenv (tried `pyenv root`, $PYENV_ROOT, /root/.pyenv, /opt/pyenv)");
     char *dir = pt_pyenv_version(root, 3, minor, NULL);
     if (!dir) ct_skip("pyenv has no Python 3.%u under %s/versions", minor, root);
     char *lib = pt_pyenv_lib(dir, 3, minor);

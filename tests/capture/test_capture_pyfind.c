@@ -206,7 +206,7 @@ static void test_live_pyenv(void **state)
 {
     unsigned minor = *(const unsigned *)*state;
     char *root = pt_pyenv_root();
-    if (!root) ct_skip("pyenv is not installed (tried `pyenv root`, $PYENV_ROOT, /root/.pyenv, /opt/pyenv)");
+    if (!root) ct_skip("no readable pyenv (tried `pyenv root`, $PYENV_ROOT, /root/.pyenv, /opt/pyenv)");
     char *dir = pt_pyenv_version(root, 3, minor, NULL);
     if (!dir) ct_skip("pyenv has no Python 3.%u under %s/versions", minor, root);
     char *python = pt_pyenv_python(dir, 3, minor), *lib = pt_pyenv_lib(dir, 3, minor);
@@ -260,7 +260,7 @@ static void test_live_unsupported(void **state)
 {
     const old_version *o = *state;
     char *root = pt_pyenv_root();
-    if (!root) ct_skip("pyenv is not installed");
+    if (!root) ct_skip("no readable pyenv (tried `pyenv root`, $PYENV_ROOT, /root/.pyenv, /opt/pyenv)");
     char *dir = pt_pyenv_version(root, o->major, o->minor, NULL);
     char *python = dir ? pt_pyenv_python(dir, o->major, o->minor) : NULL;
     if (!python) ct_skip("pyenv has no Python %u.%u", o->major, o->minor);
