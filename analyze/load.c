@@ -573,6 +573,21 @@ static int col_value(reader_ctx *R, batch *b, const schema_column *c, size_t row
         s = category_name(R->cats[row].cat);
         SET_TEXT(out, s, strlen(s));
         break;
+    case SRC_QUALIFIED: {
+        const char *q;
+        size_t qn;
+        if (!ms_get_str(sec, c->col, row, &s, &n) || !s || !ms_get_str(sec, c->col2, row, &q, &qn) || !q ||
+            n > INT_MAX / 2 || qn > INT_MAX / 2) {
+            SET_NULL(out);
+            break;
+        }
+        if (!(t = batch_text(b, n + 1 + qn))) return -1;
+        memcpy(t, s, n);
+        t[n] = '.';
+        memcpy(t + n + 1, q, qn);
+        SET_BUF(out, t, n + 1 + qn);
+        break;
+    }
     case SRC_MODULE:
         if (R->cats[row].module && R->cats[row].module_len <= INT_MAX)
             SET_TEXT(out, R->cats[row].module, R->cats[row].module_len);

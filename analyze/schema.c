@@ -241,7 +241,8 @@ static const schema_column cols_py_runtime[] = {
 static const schema_column cols_py_types[] = {
     KEY_SNAPSHOT,
     S("name", "type name (tp_name), \"dict\"", TY, MS_TY_NAME),
-    S("qualname", "module.qualname of heap types, NULL when unknown", TY, MS_TY_QUALNAME),
+    {"qualname", "TEXT", NULL, "", "module.qualname of heap types, NULL when unknown", SRC_QUALIFIED, TY,
+     MS_TY_MODULE, MS_TY_QUALNAME, 0, NULL},
     U("count", "objects", "live objects of this type", TY, MS_TY_COUNT),
     U("sizeof_bytes", "bytes", "sum of sys.getsizeof over those objects", TY, MS_TY_SIZEOF),
     U("allocated_bytes", "bytes", "sum of the allocator block sizes they use (0: unknown)", TY, MS_TY_ALLOCATED),
@@ -249,6 +250,8 @@ static const schema_column cols_py_types[] = {
     BIT("gc_tracked", "1 if the type's objects are tracked by the garbage collector", TY, MS_TY_FLAGS, 0),
     BIT("approximate", "1 if the sizes are approximate", TY, MS_TY_FLAGS, 1),
     BIT("count_incomplete", "1 if not every object could be counted", TY, MS_TY_FLAGS, 2),
+    S("module", "__module__ of a heap type, \"app.models\"; NULL for static types and when unknown", TY,
+      MS_TY_MODULE),
 };
 #undef TY
 
@@ -395,6 +398,7 @@ static const schema_view_column vcols_top_types[] = {
     {"allocated_bytes", "bytes", "allocator block sizes"},
     {"sizeof_bytes", "bytes", "sys.getsizeof sum"},
     {"approximate", "0/1", "1 if sizes are approximate"},
+    {"module", "", "__module__ of a heap type, when known"},
 };
 
 static const schema_view_column vcols_snapshot_summary[] = {
@@ -448,7 +452,7 @@ const schema_view schema_views[] = {
      "SELECT snapshot_id, rank() OVER (PARTITION BY snapshot_id ORDER BY bytes DESC) AS rank,\n"
      "       name, qualname, count, bytes,\n"
      "       round(100.0 * bytes / sum(bytes) OVER (PARTITION BY snapshot_id), 2) AS percent,\n"
-     "       allocated_bytes, sizeof_bytes, approximate\n"
+     "       allocated_bytes, sizeof_bytes, approximate, module\n"
      "  FROM (SELECT *, coalesce(nullif(allocated_bytes, 0), sizeof_bytes) AS bytes FROM py_types)",
      vcols_top_types, COUNT(vcols_top_types)},
     {"snapshot_summary", "One line per snapshot: process totals, resident memory per category, Python objects.",
@@ -821,6 +825,9 @@ void schema_source_text(const schema_column *c, char *buf, size_t len)
     case SRC_CATEGORY:
     case SRC_MODULE: snprintf(buf, len, "computed at load"); break;
     case SRC_FIXED: snprintf(buf, len, "memsnap"); break;
+    case SRC_QUALIFIED:
+        snprintf(buf, len, "%s.%s + \".\" + %s", sec, col_name(c->sec, c->col), col_name(c->sec, c->col2));
+        break;
     default: snprintf(buf, len, "?"); break;
     }
 }

@@ -21,7 +21,7 @@
 
 /* Version of the schema this memsnap creates. Bumped when something is
  * added; a database with a larger version is not written to. */
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
 
 /* Where the loader takes a column's value from. `sec`/`col` name the
  * snapshot section and column (format/msnap.h ids); conversions are
@@ -53,7 +53,8 @@ typedef enum {
     SRC_DIAG_STATUS,  /* diagnostics status number as a word */
     SRC_CATEGORY,     /* mapping category computed at load (category.h) */
     SRC_MODULE,       /* Python extension module of a mapping, when known */
-    SRC_FIXED         /* not from snapshots: filled by schema_create (meta, categories) */
+    SRC_FIXED,        /* not from snapshots: filled by schema_create (meta, categories) */
+    SRC_QUALIFIED     /* strings `col` "." `col2` (module.qualname); NULL unless both are set */
 } schema_src;
 
 /* row_sec of the tables that are not loaded from snapshots. */
@@ -69,7 +70,7 @@ typedef struct {
     schema_src src;         /* how the loader fills it */
     unsigned sec;           /* source section (MS_SEC_*), 0 when not from a section */
     unsigned col;           /* source column id in `sec` */
-    unsigned col2;          /* second source column (SRC_DEV, SRC_KV_BYTES) */
+    unsigned col2;          /* second source column (SRC_DEV, SRC_KV_BYTES, SRC_QUALIFIED) */
     unsigned bit;           /* bit number for SRC_BIT */
     const char *arg;        /* field name for SRC_ROLLUP */
 } schema_column;

@@ -218,11 +218,12 @@ enum { /* MS_SEC_PY_RUNTIME */
 };
 enum { /* MS_SEC_PY_TYPES: object-type histogram */
     MS_TY_NAME = 1,           /* STR: tp_name */
-    MS_TY_QUALNAME = 2,       /* STR: module.qualname for heap types, null when unknown */
+    MS_TY_QUALNAME = 2,       /* STR: __qualname__ ("Outer.Inner"), null when unknown */
     MS_TY_COUNT = 3,          /* U64: live objects */
     MS_TY_SIZEOF = 4,         /* U64: bytes, sum of sys.getsizeof */
     MS_TY_ALLOCATED = 5,      /* U64: bytes, sum of allocator block sizes actually used */
-    MS_TY_FLAGS = 6           /* U64: bit 0 GC-tracked, 1 sizes approximate, 2 count incomplete */
+    MS_TY_FLAGS = 6,          /* U64: bit 0 GC-tracked, 1 sizes approximate, 2 count incomplete */
+    MS_TY_MODULE = 7          /* STR: __module__ of a heap type, null for static types and when unknown */
 };
 enum { /* MS_SEC_PY_MODULES */
     MS_MOD_NAME = 1,          /* STR: key in sys.modules */

@@ -288,6 +288,7 @@ static const ms_colspec cols_py_types[] = {
     {MS_TY_NAME, "name", S},     {MS_TY_QUALNAME, "qualname", S},
     {MS_TY_COUNT, "count", U},   {MS_TY_SIZEOF, "sizeof_bytes", U},
     {MS_TY_ALLOCATED, "allocated_bytes", U}, {MS_TY_FLAGS, "flags", U},
+    {MS_TY_MODULE, "module", S},
 };
 static const ms_colspec cols_py_modules[] = {
     {MS_MOD_NAME, "name", S}, {MS_MOD_FILE, "file", S}, {MS_MOD_FLAGS, "flags", U},

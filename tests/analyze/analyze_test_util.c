@@ -255,9 +255,9 @@ void at_write_full(ms_writer *w, unsigned seq)
 
     t = ms_table_new(MS_SEC_PY_TYPES);
     static const struct {
-        const char *name, *qual;
+        const char *name, *qual, *module;
         uint64_t flags;
-    } types[] = {{"dict", NULL, 1}, {"str", NULL, 0}, {"MyRecord", "app.models.MyRecord", 1 | 2 | 4}};
+    } types[] = {{"dict", "dict", NULL, 1}, {"str", NULL, NULL, 0}, {"MyRecord", "MyRecord", "app.models", 1 | 2 | 4}};
     for (unsigned i = 0; i < 3; i++) {
         at_ok(ms_table_row(t));
         at_ok(ms_table_cstr(t, MS_TY_NAME, types[i].name));
@@ -265,6 +265,7 @@ void at_write_full(ms_writer *w, unsigned seq)
             at_ok(ms_table_cstr(t, MS_TY_QUALNAME, types[i].qual));
         else
             at_ok(ms_table_null(t, MS_TY_QUALNAME));
+        at_ok(ms_table_cstr(t, MS_TY_MODULE, types[i].module));
         at_ok(ms_table_u64(t, MS_TY_COUNT, 1000 * (i + 1) + seq * 10));
         at_ok(ms_table_u64(t, MS_TY_SIZEOF, 64000 * (i + 1) + seq * 640));
         at_ok(ms_table_u64(t, MS_TY_ALLOCATED, i == 1 ? 0 : 72000 * (i + 1) + seq * 720));

@@ -231,6 +231,18 @@ static void expected(const schema_column *c, const ms_snapshot *s, size_t row, i
     case SRC_MODULE:
         if (!strcmp(full_categories[row], "python_extension")) cell_text(out, "_json", 5);
         break;
+    case SRC_QUALIFIED: {
+        const char *q;
+        size_t qn;
+        if (ms_get_str(sec, c->col, row, &p, &n) && p && ms_get_str(sec, c->col2, row, &q, &qn) && q) {
+            assert_true(n + 1 + qn < sizeof buf);
+            memcpy(buf, p, n);
+            buf[n] = '.';
+            memcpy(buf + n + 1, q, qn);
+            cell_text(out, buf, n + 1 + qn);
+        }
+        break;
+    }
     case SRC_FIXED: fail_msg("fixed column %s in a loaded table", c->name);
     }
 }
@@ -307,7 +319,8 @@ static void test_every_format_column_is_loaded(void **state)
             for (size_t ti = 0; ti < schema_ntables && !found; ti++)
                 for (size_t k = 0; k < schema_tables[ti].ncols; k++) {
                     const schema_column *c = &schema_tables[ti].cols[k];
-                    if (c->sec == type && (c->col == col || (c->src == SRC_DEV && c->col2 == col) ||
+                    if (c->sec == type && (c->col == col ||
+                                           ((c->src == SRC_DEV || c->src == SRC_QUALIFIED) && c->col2 == col) ||
                                            (c->src == SRC_ROLLUP))) {
                         found = 1;
                         break;
@@ -384,12 +397,15 @@ static void test_literal_values(void **state)
     assert_int_equal(at_sql_int(db, "SELECT value_bytes FROM process_status WHERE name = 'VmRSS' AND snapshot_id = %lld", (long long)s0), 51200LL * 1024);
     assert_int_equal(at_sql_int(db, "SELECT value_bytes IS NULL FROM process_status WHERE name = 'Threads' AND snapshot_id = %lld", (long long)s0), 1);
     assert_int_equal(at_sql_int(db, "SELECT gc_tracked * 100 + approximate * 10 + count_incomplete FROM py_types WHERE name = 'MyRecord' AND snapshot_id = %lld", (long long)s0), 111);
+    /* the format stores module and __qualname__ apart; qualname joins them, for heap types only */
+    assert_int_equal(at_sql_int(db, "SELECT qualname = 'app.models.MyRecord' AND module = 'app.models' FROM py_types WHERE name = 'MyRecord' AND snapshot_id = %lld", (long long)s0), 1);
+    assert_int_equal(at_sql_int(db, "SELECT count(*) FROM py_types WHERE name IN ('dict', 'str') AND qualname IS NULL AND module IS NULL AND snapshot_id = %lld", (long long)s0), 2);
     assert_int_equal(at_sql_int(db, "SELECT shared_libpython + 2 * pie + 4 * stripped + 8 * debug FROM py_runtime WHERE snapshot_id = %lld", (long long)s0), 7);
     assert_int_equal(at_sql_int(db, "SELECT count(*) FROM diagnostics WHERE status_text = 'best-effort' AND snapshot_id = %lld", (long long)s0), 1);
     assert_int_equal(at_sql_int(db, "SELECT module = '_json' FROM mappings WHERE category = 'python_extension' AND snapshot_id = %lld", (long long)s0), 1);
     /* the views */
     assert_int_equal(at_sql_int(db, "SELECT rss FROM category_totals WHERE category = 'kernel' AND snapshot_id = %lld", (long long)s0), 1390LL * 1024);
-    assert_int_equal(at_sql_int(db, "SELECT name = 'MyRecord' FROM top_types WHERE rank = 1 AND snapshot_id = %lld", (long long)s0), 1);
+    assert_int_equal(at_sql_int(db, "SELECT name = 'MyRecord' AND qualname = 'app.models.MyRecord' AND module = 'app.models' FROM top_types WHERE rank = 1 AND snapshot_id = %lld", (long long)s0), 1);
     assert_int_equal(at_sql_int(db, "SELECT count(*) FROM library_totals WHERE snapshot_id = %lld", (long long)s0), 3);
     assert_int_equal(at_sql_int(db, "SELECT warnings = 3 AND types = 3 AND python_heap_rss = 1330 * 1024 FROM snapshot_summary WHERE snapshot_id = %lld", (long long)s0), 1);
     sqlite3_close(db);
@@ -708,6 +724,32 @@ static void test_refuses_other_databases(void **state)
     free(other);
 }
 
+/* A database of schema version 1 (py_types without module) is upgraded in
+ * place by the next load: the column is added, older rows read NULL. */
+static void test_upgrades_version_1(void **state)
+{
+    fixture *f = *state;
+    const char *files[] = {f->good};
+    load_stats st = {0};
+    load_ok(f, files, 1, &st);
+    sqlite3 *db = open_db(f->db);
+    assert_int_equal(sqlite3_exec(db,
+                                  "DROP VIEW top_types; ALTER TABLE py_types DROP COLUMN module;"
+                                  "UPDATE meta SET value = '1' WHERE key = 'schema_version'",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    assert_int_equal(at_sql_int(db, "SELECT count(*) FROM pragma_table_info('py_types') WHERE name = 'module'"), 0);
+    sqlite3_close(db);
+    const char *more[] = {f->more};
+    load_ok(f, more, 1, &st);
+    db = open_db(f->db);
+    assert_int_equal(at_sql_int(db, "SELECT value FROM meta WHERE key = 'schema_version'"), SCHEMA_VERSION);
+    assert_int_equal(at_sql_int(db, "SELECT count(*) FROM py_types WHERE name = 'MyRecord' AND module IS NULL"), 3);
+    assert_int_equal(at_sql_int(db, "SELECT count(*) FROM py_types WHERE name = 'MyRecord' AND module = 'app.models'"), 2);
+    assert_int_equal(at_sql_int(db, "SELECT count(*) FROM top_types WHERE module = 'app.models'"), 2);
+    sqlite3_close(db);
+}
+
 /* Indexes: dropped while an empty database fills, built by loader_finish;
  * a database that lost one gets it back at the next open. */
 static void test_indexes_built(void **state)
@@ -746,6 +788,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_schema_in_db, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refuses_other_databases, setup, teardown),
         cmocka_unit_test_setup_teardown(test_indexes_built, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_upgrades_version_1, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -212,10 +212,13 @@ static void write_snapshot(ms_writer *w, unsigned seq, size_t nmaps, size_t ntyp
     for (size_t i = 0; i < ntypes; i++) {
         uint64_t r = rng_next(&rng);
         uint64_t count = 1 + (r % 100000) / (1 + i / 8) + rng_next(&vary) % 16;
-        snprintf(name, sizeof name, i % 3 ? "module%zu.Class%zu" : "builtin_%zu", i % 40, i);
+        char module[32];
+        snprintf(name, sizeof name, i % 3 ? "Class%zu" : "builtin_%zu", i);
+        snprintf(module, sizeof module, "module%zu", i % 40);
         OK(ms_table_row(t));
         OK(ms_table_cstr(t, MS_TY_NAME, name));
         if (i % 3) OK(ms_table_cstr(t, MS_TY_QUALNAME, name));
+        if (i % 3) OK(ms_table_cstr(t, MS_TY_MODULE, module));
         OK(ms_table_u64(t, MS_TY_COUNT, count));
         OK(ms_table_u64(t, MS_TY_SIZEOF, count * (16 + (r >> 58))));
         OK(ms_table_u64(t, MS_TY_ALLOCATED, count * (16 + (r >> 58) + 8)));

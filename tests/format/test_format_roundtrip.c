@@ -165,7 +165,7 @@ static const struct {
     {MS_SEC_MAPPING_EXTRA, "mapping_extra", "USUSS"},
     {MS_SEC_ROLLUP, "rollup", "SUS"},
     {MS_SEC_PY_RUNTIME, "py_runtime", "SUUSSSUU"},
-    {MS_SEC_PY_TYPES, "py_types", "SSUUUU"},
+    {MS_SEC_PY_TYPES, "py_types", "SSUUUUS"},
     {MS_SEC_PY_MODULES, "py_modules", "SSU"},
     {MS_SEC_PY_SIZE_CLASSES, "py_size_classes", "UUUUU"},
     {MS_SEC_PY_ARENAS, "py_arenas", "UUUUU"},

@@ -274,19 +274,20 @@ static void full_python(ms_writer *w)
     add(w, t);
 
     static const struct {
-        const char *name, *qualname;
+        const char *name, *qualname, *module;
         uint64_t count, size, alloc, flags;
     } ty[] = {
-        {"dict", NULL, 1523, 402112, 421888, 1},
-        {"str", NULL, 40211, 3391432, 3520512, 0},
-        {"Thing", "app.models.Thing", 100000, 5600000, 5600000, 3},
-        {"<lambda> with spaces", "m.<locals>.<lambda>", 0, 0, 0, 4},
+        {"dict", "dict", NULL, 1523, 402112, 421888, 1},
+        {"str", NULL, NULL, 40211, 3391432, 3520512, 0},
+        {"Thing", "Thing", "app.models", 100000, 5600000, 5600000, 3},
+        {"<lambda> with spaces", "m.<locals>.<lambda>", "app.models", 0, 0, 0, 4},
     };
     t = tab(MS_SEC_PY_TYPES);
     for (size_t k = 0; k < sizeof ty / sizeof ty[0]; k++) {
         row(t);
         s(t, MS_TY_NAME, ty[k].name);
         s(t, MS_TY_QUALNAME, ty[k].qualname);
+        s(t, MS_TY_MODULE, ty[k].module);
         u(t, MS_TY_COUNT, ty[k].count);
         u(t, MS_TY_SIZEOF, ty[k].size);
         u(t, MS_TY_ALLOCATED, ty[k].alloc);
