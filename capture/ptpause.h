@@ -39,7 +39,10 @@
  * restarted, except the few Linux returns EINTR from after a stop
  * (epoll_wait, semop, sigtimedwait, sockets with a timeout; CPython retries
  * them, PEP 475). A target stopped by its user (SIGSTOP) stays stopped. The
- * target's parent sees no change.
+ * target's parent sees no change. A thread that calls execve between its
+ * PTRACE_SEIZE and its stop leaves the process paused in its new program:
+ * the thread count is then off, and the heap walker's own checks are what
+ * notice it.
  *
  * One pause at a time per agent process (pt_resume_from_signal needs to find
  * it without arguments: that one pointer is this module's only global

@@ -7,9 +7,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 /* --------------------------------------------------------------- target */
@@ -89,8 +91,85 @@ void tt_start_c(tt *g, const char *mode, int threads, const char *extra1, const 
     tt_start(g, argv);
 }
 
-/* --------------------------------------------------------------- /proc */
+char *tt_report(int fd, double timeout, const char *what)
+{
+    char *line = calloc(1, 1200);
+    if (!line) fail_msg("out of memory");
+    size_t n = 0;
+    double until = ct_now() + timeout;
+    while (n + 1 < 1200 && !(n && line[n - 1] == '\n')) {
+        struct pollfd pf = {fd, POLLIN, 0};
+        double left = until - ct_now();
+        if (left <= 0 || poll(&pf, 1, (int)(left * 1000) + 1) == 0)
+            fail_msg("%s: no report within %.0f s (got \"%s\")", what, timeout, line);
+        ssize_t k = read(fd, line + n, 1);
+        if (k < 0 && errno == EINTR) continue;
+        if (k <= 0) fail_msg("%s: the helper ended without a report (got \"%s\")", what, line);
+        n++;
+    }
+    line[strcspn(line, "\n")] = 0;
+    return line;
+}
 
+void tt_start_under_helper(tt *g, const char *mode, int threads, tt_helper_fn fn, void *arg, pid_t *helper,
+                           int *report_fd)
+{
+    static int subreaper;
+    if (!subreaper) {
+        if (prctl(PR_SET_CHILD_SUBREAPER, 1)) fail_msg("PR_SET_CHILD_SUBREAPER: %s", strerror(errno));
+        subreaper = 1;
+    }
+    memset(g, 0, sizeof *g);
+    int out[2], rep[2], go[2];
+    if (pipe2(out, O_CLOEXEC) || pipe2(rep, O_CLOEXEC) || pipe2(go, O_CLOEXEC)) fail_msg("pipe: %s", strerror(errno));
+    char n[16];
+    snprintf(n, sizeof n, "%d", threads);
+    char *argv[] = {THREAD_TARGET_BIN, "--mode", (char *)mode, "--threads", n, NULL};
+    fflush(NULL);
+    pid_t h = fork();
+    if (h < 0) fail_msg("fork: %s", strerror(errno));
+    if (h == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        close(out[0]);
+        close(rep[0]);
+        close(go[1]);
+        pid_t t = fork();
+        if (t == 0) {
+            /* no PDEATHSIG: the target must outlive the helper; the test kills it */
+            dup2(out[1], 1);
+            int nul = open("/dev/null", O_RDONLY);
+            if (nul >= 0) dup2(nul, 0);
+            execv(argv[0], argv);
+            _exit(127);
+        }
+        close(out[1]);
+        dprintf(rep[1], "TARGET %d\n", (int)t);
+        char c;
+        if (t < 0 || read(go[0], &c, 1) != 1) _exit(1);
+        fn(t, rep[1], arg);
+        _exit(0);
+    }
+    ct_own_pid(h);
+    *helper = h;
+    close(out[1]);
+    close(rep[1]);
+    close(go[0]);
+    char *line = tt_report(rep[0], 10, "starting the target under a helper");
+    int t = 0;
+    if (sscanf(line, "TARGET %d", &t) != 1 || t <= 0) fail_msg("the helper could not start the target: %s", line);
+    free(line);
+    ct_own_pid(t);
+    g->t.pid = t;
+    g->t.out_fd = out[0];
+    int fl = fcntl(out[0], F_GETFL);
+    fcntl(out[0], F_SETFL, fl | O_NONBLOCK);
+    tt_wait_ticks(g, 2, 10, "target started by a helper");
+    if (write(go[1], "g", 1) != 1) fail_msg("cannot tell the helper to go: %s", strerror(errno));
+    close(go[1]);
+    *report_fd = rep[0];
+}
+
+/* --------------------------------------------------------------- /proc */
 
 long pt_field_of(const char *status, const char *name)
 {
@@ -128,35 +207,34 @@ void read_tasks(int pid, tasks *ts)
     closedir(d);
 }
 
-/* Fails unless every thread's state is one of `allowed`. */
-void expect_states(int pid, const char *allowed, const char *when)
+/* Fails if any thread's state is (in_set 0) outside / (in_set 1) inside
+ * `set`; or if there is no thread at all and `need_threads`. */
+static void check_states(int pid, const char *set, int in_set, int need_threads, const char *when)
 {
     tasks *ts = malloc(sizeof *ts);
+    if (!ts) fail_msg("out of memory");
     read_tasks(pid, ts);
     char bad[512] = "";
     int nbad = 0;
     for (int i = 0; i < ts->n; i++)
-        if (!strchr(allowed, ts->state[i]) && nbad++ < 8)
+        if ((strchr(set, ts->state[i]) != NULL) == (in_set != 0) && nbad++ < 8)
             snprintf(bad + strlen(bad), sizeof bad - strlen(bad), " %d:%c", ts->tid[i], ts->state[i]);
     int n = ts->n;
     free(ts);
-    if (!n) fail_msg("%s: PID %d has no threads", when, pid);
-    if (nbad) fail_msg("%s: %d of %d threads of PID %d are not in a state of \"%s\":%s", when, nbad, n, pid, allowed, bad);
+    if (!n && need_threads) fail_msg("%s: PID %d has no threads", when, pid);
+    if (nbad)
+        fail_msg("%s: %d of %d threads of PID %d are %s state \"%s\":%s", when, nbad, n, pid,
+                 in_set ? "in a" : "not in a", set, bad);
 }
 
-/* Fails if any thread is in one of the states `banned`. */
+void expect_states(int pid, const char *allowed, const char *when)
+{
+    check_states(pid, allowed, 0, 1, when);
+}
+
 void expect_no_state(int pid, const char *banned, const char *when)
 {
-    tasks *ts = malloc(sizeof *ts);
-    read_tasks(pid, ts);
-    char bad[512] = "";
-    int nbad = 0;
-    for (int i = 0; i < ts->n; i++)
-        if (strchr(banned, ts->state[i]) && nbad++ < 8)
-            snprintf(bad + strlen(bad), sizeof bad - strlen(bad), " %d:%c", ts->tid[i], ts->state[i]);
-    int n = ts->n;
-    free(ts);
-    if (nbad) fail_msg("%s: %d of %d threads of PID %d are in state %s:%s", when, nbad, n, pid, banned, bad);
+    check_states(pid, banned, 1, 0, when);
 }
 
 /* Fails if any thread of pid is traced. */

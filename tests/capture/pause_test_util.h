@@ -36,6 +36,25 @@ void tt_start(tt *g, char *const argv[]);
 /* thread_target --mode MODE --threads N [extra1 [extra2]]. */
 void tt_start_c(tt *g, const char *mode, int threads, const char *extra1, const char *extra2);
 
+/* Runs in a helper process that is the target's parent (so that it may
+ * trace it even under Yama ptrace_scope 1 without CAP_SYS_PTRACE); it
+ * reports to the test by writing lines to report_fd and never returns
+ * while the test needs it. */
+typedef void (*tt_helper_fn)(int target, int report_fd, void *arg);
+
+/* Forks a helper that starts thread_target --mode MODE --threads N as its
+ * child, waits until the target prints TICK lines, then runs fn(target,
+ * report_fd, arg) in the helper. The test process becomes a child
+ * subreaper, so the target is reparented to it (and reaped by
+ * ct_target_stop) when the helper dies. Both PIDs are recorded for
+ * cleanup. *report_fd: the read end of the helper's reports (close it). */
+void tt_start_under_helper(tt *g, const char *mode, int threads, tt_helper_fn fn, void *arg, pid_t *helper,
+                           int *report_fd);
+
+/* Reads one line (without its newline; malloc'd) from a helper's reports;
+ * fails the test after `timeout` s or if the helper ends first. */
+char *tt_report(int fd, double timeout, const char *what);
+
 /* Fails unless the target prints nothing for `secs` (paused); what it
  * wrote before the stop is drained first. */
 void expect_no_progress(tt *g, double secs);

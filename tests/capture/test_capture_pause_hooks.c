@@ -88,47 +88,45 @@ static void test_hooks_signal_passed_on(void **state)
     ct_target_stop(&g.t);
 }
 
+static void gap_agent(int target, int report, void *arg)
+{
+    (void)arg;
+    char msg[1024];
+    struct pt_pause *p = NULL;
+    pt_test_seize_gap_us = GAP_US;
+    dprintf(report, "PAUSING\n");
+    if (pt_pause(target, 5000, &p, msg, sizeof msg)) {
+        dprintf(report, "FAILED %s\n", msg);
+    } else {
+        pt_pause_stats st;
+        pt_pause_get_stats(p, &st);
+        dprintf(report, "PAUSED %u %u\n", st.threads, st.signals);
+    }
+    for (;;) pause();
+}
+
 static void test_hooks_signal_kept_when_agent_dies(void **state)
 {
     (void)state;
     tt g;
-    tt_start_c(&g, "sleep", 2, NULL, NULL);
+    pid_t agent;
+    int rep;
+    tt_start_under_helper(&g, "sleep", 2, gap_agent, NULL, &agent, &rep);
     int pid = g.t.pid;
     int tid = lowest_tid(pid);
-    int pp[2];
-    if (pipe(pp)) fail_msg("pipe: %s", strerror(errno));
-    fflush(NULL);
-    pid_t agent = fork();
-    if (agent == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        char msg[1024];
-        struct pt_pause *p = NULL;
-        pt_test_seize_gap_us = GAP_US;
-        if (pt_pause(pid, 5000, &p, msg, sizeof msg)) {
-            dprintf(pp[1], "FAILED %s\n", msg);
-            _exit(1);
-        }
-        pt_pause_stats st;
-        pt_pause_get_stats(p, &st);
-        dprintf(pp[1], "PAUSED %u %u\n", st.threads, st.signals);
-        for (;;) pause();
-    }
-    ct_own_pid(agent);
-    close(pp[1]);
+    char *line = tt_report(rep, 10, "the helper agent");
+    if (strcmp(line, "PAUSING")) fail_msg("the helper agent: %s", line);
+    free(line);
     ct_sleep(0.1);
     syscall(SYS_tgkill, pid, tid, SIGUSR1);
-    char line[1100];
-    ssize_t k = read(pp[0], line, sizeof line - 1);
-    close(pp[0]);
-    line[k > 0 ? k : 0] = 0;
+    line = tt_report(rep, 10, "the helper agent");
+    close(rep);
     unsigned threads = 0, sigs = 0;
     if (sscanf(line, "PAUSED %u %u", &threads, &sigs) != 2) fail_msg("the helper agent: %s", line);
+    free(line);
     ct_eq_u64(sigs, 1, "signals the helper took in a signal-delivery-stop");
     expect_states(pid, "t", "paused by the helper");
-    kill(agent, SIGKILL);
-    while (waitpid(agent, NULL, 0) < 0 && errno == EINTR) {
-    }
-    ct_forget_pid(agent);
+    ct_kill(agent);
     double until = ct_now() + 2;
     while (g.usr1 < 1 && ct_now() < until) tt_read(&g, 0.05);
     tt_wait_ticks(&g, 5, 2, "after the agent was SIGKILLed");
