@@ -308,11 +308,13 @@ static void load_real(real_dbg *r)
     char *root = pt_pyenv_root();
     char *dir = pt_pyenv_version(root, 13);
     if (!dir) {
+        char where[512];
+        snprintf(where, sizeof where, "%s", root ? root : "(no pyenv root found)");
         free(root);
         ct_skip(
             "python3.13 is not installed under %s/versions: the 3.13 table is not checked against the real "
             "_Py_DebugOffsets",
-            root ? root : "(no pyenv root found)");
+            where);
     }
     r->L = py_layout_find(13);
     assert_non_null(r->L);

@@ -150,9 +150,11 @@ static void test_pyenv(void **state)
     char *root = pt_pyenv_root();
     char *dir = pt_pyenv_version(root, minor);
     if (!dir) {
+        char where[512];
+        snprintf(where, sizeof where, "%s", root ? root : "(no pyenv root found)");
         free(root);
         ct_skip("python3.%u is not installed under %s/versions: its table entry is not checked at run time",
-                minor, root ? root : "(no pyenv root found)");
+                minor, where);
     }
     char py[64], so[64];
     snprintf(py, sizeof py, "bin/python3.%u", minor);
