@@ -769,7 +769,7 @@ capture_status capture_check(capture_target *t, char *msg, size_t len)
 /* ------------------------------------------------------------- snapshot */
 
 static int add_snapshot_section(capture_target *t, ms_writer *w, uint64_t wall, uint64_t mono,
-                                uint64_t dur, char *buf)
+                                uint64_t dur, uint64_t pause, int best_effort, char *buf)
 {
     ms_table *s = ms_table_new(MS_SEC_SNAPSHOT);
     if (!s || ms_table_row(s)) {
@@ -785,9 +785,9 @@ static int add_snapshot_section(capture_target *t, ms_writer *w, uint64_t wall, 
     int rc = 0;
     if (ms_table_str(s, MS_SNAP_ID, id, sizeof id) || ms_table_u64(s, MS_SNAP_SEQ, t->seq) ||
         ms_table_u64(s, MS_SNAP_WALL_NS, wall) || ms_table_u64(s, MS_SNAP_MONO_NS, mono) ||
-        ms_table_u64(s, MS_SNAP_DURATION_NS, dur) || ms_table_u64(s, MS_SNAP_PAUSE_NS, 0) ||
+        ms_table_u64(s, MS_SNAP_DURATION_NS, dur) || ms_table_u64(s, MS_SNAP_PAUSE_NS, pause) ||
         ms_table_u64(s, MS_SNAP_PID, (uint64_t)t->pid) || ms_table_cstr(s, MS_SNAP_AGENT, CAPTURE_AGENT) ||
-        ms_table_u64(s, MS_SNAP_FLAGS, t->redact ? 2u : 0u))
+        ms_table_u64(s, MS_SNAP_FLAGS, (t->redact ? 2u : 0u) | (best_effort ? 1u : 0u)))
         rc = MS_ERR_NOMEM;
     if (!rc && read_file("/proc/sys/kernel/random/boot_id", buf, 64, NULL, NULL) == 0) {
         buf[strcspn(buf, "\n")] = 0;
@@ -868,18 +868,23 @@ capture_status capture_one(capture_target *t, ms_writer *w, capture_result *res)
     uint64_t t4 = clock_ns(CLOCK_MONOTONIC);
     if ((rc = collect_cgroup(t, w, &d, buf, big))) goto fail;
     uint64_t t5 = clock_ns(CLOCK_MONOTONIC);
+    if (t->python &&
+        (rc = pyheap_capture(t->pid, t->proc_root, &t->py, w, d.diag, &res->py, res->py_note, sizeof res->py_note)))
+        goto fail;
+    uint64_t t6 = clock_ns(CLOCK_MONOTONIC);
     /* Mappings read from a process that exited meanwhile may be partial. */
     if (!target_alive(t, buf)) goto gone;
     if (t->redact_random_key)
         diag_add(&d, "redaction", DG_INFO,
                  "redacted with a random key: hashes match within this file only (give --redact-key to match across files)");
     diag_add(&d, "capture.timing", DG_INFO,
-             "host+process %.1f ms, smaps+rollup read and parse %.1f ms, mappings encode %.1f ms, rollup %.1f ms, cgroup %.1f ms",
-             (t1 - t0) / 1e6, (t2 - t1) / 1e6, (t3 - t2) / 1e6, (t4 - t3) / 1e6, (t5 - t4) / 1e6);
+             "host+process %.1f ms, smaps+rollup read and parse %.1f ms, mappings encode %.1f ms, rollup %.1f ms, cgroup %.1f ms, python %.1f ms (target paused %.2f ms)",
+             (t1 - t0) / 1e6, (t2 - t1) / 1e6, (t3 - t2) / 1e6, (t4 - t3) / 1e6, (t5 - t4) / 1e6, (t6 - t5) / 1e6,
+             res->py.pause_ns / 1e6);
     if (d.oom) goto fail;
     if ((rc = ms_writer_add(w, d.diag))) goto fail;
     uint64_t dur = clock_ns(CLOCK_MONOTONIC) - mono;
-    if ((rc = add_snapshot_section(t, w, wall, mono, dur, buf))) goto fail;
+    if ((rc = add_snapshot_section(t, w, wall, mono, dur, res->py.pause_ns, res->py.python && t->py.no_pause, buf))) goto fail;
     res->rss_kib = smaps_rss_kib(sp);
     res->mappings = smaps_count(sp);
     if ((rc = ms_writer_end(w, 1))) {

@@ -1,7 +1,8 @@
 /*
- * capture.h - taking one snapshot of a process from /proc and /sys, without
- * stopping or touching it: mappings with smaps figures, smaps_rollup,
- * status memory lines, identity, cgroup memory, host facts, diagnostics.
+ * capture.h - taking one snapshot of a process from /proc and /sys without
+ * touching it: mappings with smaps figures, smaps_rollup, status memory
+ * lines, identity, cgroup memory, host facts, diagnostics; and, when the
+ * target is CPython, its heap (pyheap.h: the only part that pauses it).
  */
 #ifndef MEMSNAP_CAPTURE_H
 #define MEMSNAP_CAPTURE_H
@@ -10,6 +11,7 @@
 #include <stdint.h>
 
 #include "msnap.h"
+#include "pyheap.h"
 #include "redact.h"
 
 #define CAPTURE_AGENT "memsnap-capture " MS_LIB_VERSION
@@ -20,6 +22,8 @@ typedef struct {
     redactor *redact;      /* NULL: nothing redacted */
     int redact_random_key; /* the key was made up for this run (noted in diagnostics) */
     const char *proc_root; /* "/proc" normally; tests may point elsewhere */
+    int python;            /* walk a CPython heap when the target is one */
+    pyheap_opts py;        /* how (pause, memory cap, retries) */
     /* state carried across a series */
     uint64_t seq;          /* next snapshot's sequence number */
     uint64_t start_ticks;  /* the target's start time: detects PID reuse */
@@ -37,6 +41,8 @@ typedef struct {
     uint64_t raw, compressed;
     int write_err;         /* ms_err of a failed write (MS_ERR_NOSPACE...), else 0 */
     char msg[768];         /* why, when not CAPTURE_OK */
+    char py_note[768];     /* one line about the Python part, or "" */
+    pyheap_result py;      /* Python part: pause, objects, copy */
 } capture_result;
 
 /* Checks that the target can be captured: it exists, is not a zombie or a

@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <malloc.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -25,11 +26,13 @@
 #include <unistd.h>
 
 #include "capture.h"
+#include "ptpause.h"
 #include "msnap.h"
 
 #define EXIT_USAGE 2
 #define DEFAULT_MAX_MAPPINGS 262144u
-#define DEFAULT_MAX_MEMORY_MIB 2048u
+#define MIN_MAX_MEMORY_MIB 512u    /* default --max-memory: MemAvailable / 4 within these */
+#define MAX_MAX_MEMORY_MIB 16384u
 #define DEFAULT_NICE 10
 #define DEFAULT_LEVEL 9
 
@@ -49,6 +52,7 @@ static void on_signal(int sig)
 {
     if (stop_signal) { /* second signal: stop now, leaving no temp file */
         if (have_pending_tmp) unlink(pending_tmp); /* async-signal-safe */
+        pt_resume_from_signal(); /* dying detaches anyway; be explicit */
         signal(sig, SIG_DFL);
         raise(sig);
     }
@@ -60,8 +64,9 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: memsnap-capture -p PID -o FILE [options]\n"
             "\n"
-            "Writes memory snapshots of a running process into a .msnap file, reading only\n"
-            "/proc and /sys: the target is not stopped, changed or written to.\n"
+            "Writes memory snapshots of a running process into a .msnap file from /proc, /sys\n"
+            "and, for CPython, a copy of its heap: nothing is written to or injected into the\n"
+            "target; a CPython target is paused only while its memory is copied.\n"
             "\n"
             "  -p, --pid PID          process to capture\n"
             "  -o, --output FILE      .msnap file to write (never overwritten without --force)\n"
@@ -78,16 +83,26 @@ static void usage(FILE *f)
             "                         this run); the same key gives the same hashes across files\n"
             "      --max-mappings N   mappings kept per snapshot (default %u; more are counted and\n"
             "                         noted in the snapshot's diagnostics)\n"
-            "      --max-memory MIB   cap on the agent's own address space (default %u)\n"
+            "      --max-memory MIB   cap on the agent's own address space (default: a quarter of\n"
+            "                         MemAvailable, at least %u, at most %u); half of it may\n"
+            "                         hold the copy of a Python heap; beyond that the walk is partial\n"
+            "                         and the snapshot says so\n"
+            "      --no-python        do not walk a CPython heap (mappings and /proc figures only;\n"
+            "                         the target is then never paused)\n"
+            "      --no-pause         walk a CPython heap without pausing the target: validated and\n"
+            "                         retried, marked best-effort (default: pause every thread with\n"
+            "                         ptrace for the few ms the copy takes, then resume it)\n"
             "      --nice N           the agent's CPU niceness (default %d: yields to the workload)\n"
             "      --level N          zstd level 1-19 (default %d)\n"
             "  -q, --quiet            no progress line, no summary\n"
             "  -h, --help             this help\n"
             "      --version          version\n"
             "\n"
-            "Needs: the target's user or root (CAP_SYS_PTRACE); in a container, run as root\n"
-            "with --cap-add SYS_PTRACE. Exit status: 0 written, 1 failure, 2 usage error.\n",
-            DEFAULT_MAX_MAPPINGS, DEFAULT_MAX_MEMORY_MIB, DEFAULT_NICE, DEFAULT_LEVEL);
+            "Needs: the target's user or root (CAP_SYS_PTRACE); walking a CPython heap also\n"
+            "attaches with ptrace, which kernel.yama.ptrace_scope may restrict; in a container,\n"
+            "run as root with --cap-add SYS_PTRACE. Exit status: 0 written, 1 failure, 2 usage\n"
+            "error. A Python part that cannot be read is noted and the snapshot still written.\n",
+            DEFAULT_MAX_MAPPINGS, MIN_MAX_MEMORY_MIB, MAX_MAX_MEMORY_MIB, DEFAULT_NICE, DEFAULT_LEVEL);
 }
 
 static int usage_error(const char *what, const char *arg)
@@ -148,6 +163,21 @@ static void human(char *buf, size_t len, double bytes)
     snprintf(buf, len, i ? "%.1f %s" : "%.0f %s", bytes, u[i]);
 }
 
+/* A quarter of MemAvailable, within [MIN_MAX_MEMORY_MIB, MAX_MAX_MEMORY_MIB]. */
+static unsigned long default_max_memory_mib(void)
+{
+    unsigned long long kib = 0;
+    char line[256];
+    FILE *f = fopen("/proc/meminfo", "r");
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "MemAvailable: %llu kB", &kib) == 1) break;
+    if (f) fclose(f);
+    unsigned long long mib = kib / 1024 / 4;
+    if (mib < MIN_MAX_MEMORY_MIB) mib = MIN_MAX_MEMORY_MIB;
+    if (mib > MAX_MAX_MEMORY_MIB) mib = MAX_MAX_MEMORY_MIB;
+    return (unsigned long)mib;
+}
+
 /* Limits the agent itself: lower CPU priority, capped address space. */
 static void limit_self(int nice_level, unsigned long max_mib)
 {
@@ -199,7 +229,17 @@ static int publish(const char *tmp, const char *final, int force)
 
 int main(int argc, char **argv)
 {
-    enum { OPT_REDACT = 256, OPT_REDACT_KEY, OPT_MAX_MAPPINGS, OPT_MAX_MEMORY, OPT_NICE, OPT_LEVEL, OPT_VERSION };
+    enum {
+        OPT_REDACT = 256,
+        OPT_REDACT_KEY,
+        OPT_MAX_MAPPINGS,
+        OPT_MAX_MEMORY,
+        OPT_NICE,
+        OPT_LEVEL,
+        OPT_VERSION,
+        OPT_NO_PYTHON,
+        OPT_NO_PAUSE
+    };
     static const struct option longopts[] = {
         {"pid", required_argument, 0, 'p'},        {"output", required_argument, 0, 'o'},
         {"interval", required_argument, 0, 'i'},   {"count", required_argument, 0, 'n'},
@@ -210,12 +250,13 @@ int main(int argc, char **argv)
         {"max-memory", required_argument, 0, OPT_MAX_MEMORY},
         {"nice", required_argument, 0, OPT_NICE},  {"level", required_argument, 0, OPT_LEVEL},
         {"quiet", no_argument, 0, 'q'},            {"help", no_argument, 0, 'h'},
-        {"version", no_argument, 0, OPT_VERSION},  {0, 0, 0, 0}};
-    unsigned long pid = 0, count = 0, max_maps = DEFAULT_MAX_MAPPINGS, max_mem = DEFAULT_MAX_MEMORY_MIB;
+        {"version", no_argument, 0, OPT_VERSION},  {"no-python", no_argument, 0, OPT_NO_PYTHON},
+        {"no-pause", no_argument, 0, OPT_NO_PAUSE}, {0, 0, 0, 0}};
+    unsigned long pid = 0, count = 0, max_maps = DEFAULT_MAX_MAPPINGS, max_mem = 0;
     unsigned long level = DEFAULT_LEVEL, nice_l = DEFAULT_NICE;
     double interval = 0, duration = 0;
     const char *out = NULL, *redact_key = NULL;
-    int force = 0, append = 0, redact = 0, quiet = 0, have_pid = 0, opt;
+    int force = 0, append = 0, redact = 0, quiet = 0, have_pid = 0, no_python = 0, no_pause = 0, opt;
     opterr = 0;
     while ((opt = getopt_long(argc, argv, ":p:o:i:n:d:faqh", longopts, NULL)) != -1) {
         switch (opt) {
@@ -238,6 +279,8 @@ int main(int argc, char **argv)
         case 'a': append = 1; break;
         case 'q': quiet = 1; break;
         case OPT_REDACT: redact = 1; break;
+        case OPT_NO_PYTHON: no_python = 1; break;
+        case OPT_NO_PAUSE: no_pause = 1; break;
         case OPT_REDACT_KEY: redact_key = optarg; redact = 1; break;
         case OPT_MAX_MAPPINGS:
             if (parse_ulong(optarg, 100000000ul, &max_maps) || max_maps == 0)
@@ -264,12 +307,24 @@ int main(int argc, char **argv)
     if (!out) return usage_error("-o FILE is required", NULL);
     if ((count || duration) && !interval) return usage_error("--count and --duration need --interval", NULL);
     if (force && append) return usage_error("--force and --append exclude each other", NULL);
+    if (no_python && no_pause) return usage_error("--no-pause has no effect with --no-python", NULL);
     int series = interval > 0;
 
+    if (!max_mem) max_mem = default_max_memory_mib();
+    /* One malloc arena: each thread's own would reserve 64 MiB of the
+     * address space that --max-memory caps. */
+    mallopt(M_ARENA_MAX, 1);
     limit_self((int)nice_l, max_mem);
 
     redactor rd;
-    capture_target t = {.pid = (int)pid, .max_mappings = max_maps, .proc_root = "/proc"};
+    capture_target t = {.pid = (int)pid, .max_mappings = max_maps, .proc_root = "/proc", .python = !no_python};
+    /* The heap copy gets half of the cap; the rest is for the walk's
+     * tables (about a tenth of the copy) and the agent itself, whose
+     * address space (what the cap limits) includes thread stacks. */
+    t.py.max_copy = ((uint64_t)max_mem << 20) / 2;
+    t.py.max_copy = t.py.max_copy > (64ull << 20) ? t.py.max_copy - (32ull << 20) : (32ull << 20);
+    t.py.no_pause = no_pause;
+    t.py.retries = no_pause ? 5 : 3;
     if (redact) {
         if (!redact_key) redact_key = getenv("MEMSNAP_REDACT_KEY");
         if (redact_key && *redact_key) {
@@ -284,6 +339,7 @@ int main(int argc, char **argv)
             t.redact_random_key = 1;
         }
         t.redact = &rd;
+        t.py.redact = &rd;
     }
 
     char msg[768];
@@ -368,6 +424,8 @@ int main(int argc, char **argv)
         }
         written++;
         bytes += res.compressed + 40;
+        if (written == 1 && res.py_note[0] && !quiet)
+            fprintf(stderr, "%smemsnap-capture: note: %s\n", tty ? "\r\033[K" : "", res.py_note);
         if (tty) {
             char r[32], b[32];
             human(r, sizeof r, (double)res.rss_kib * 1024);
