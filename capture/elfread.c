@@ -633,13 +633,17 @@ static int file_matches(const char *fn, const char *file)
 
 int elf_local_symbol(const elf_file *f, const char *file, const char *name, uint64_t *value, uint64_t *size)
 {
-    if (!f || !file || !name || !f->slot) return -1;
+    if (!f || !name || !f->slot) return -1;
     uint32_t h = name_hash(name);
     const elf_sym *found = NULL;
     for (size_t i = h & f->mask; f->slot[i]; i = (i + 1) & f->mask) {
         const elf_sym *e = &f->syms[f->slot[i] - 1];
-        if (e->hash != h || !e->group || strcmp(sym_name(f, e), name)) continue;
-        if (!file_matches(f->str[1] + (e->group - 1), file)) continue;
+        if (e->hash != h || strcmp(sym_name(f, e), name)) continue;
+        if (file) {
+            if (!e->group || !file_matches(f->str[1] + (e->group - 1), file)) continue;
+        } else if (e->table != 1 || (e->info >> 4) != 0 /* STB_LOCAL */ || !e->shndx) {
+            continue;
+        }
         if (found && (found->value != e->value || found->size != e->size)) return -1; /* ambiguous */
         if (!found || e < found) found = e;
     }

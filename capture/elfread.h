@@ -78,9 +78,11 @@ int elf_symbol(const elf_file *f, const char *name, uint64_t *value, uint64_t *s
 /* A LOCAL symbol of .symtab defined in source file `file`, e.g.
  * ("obmalloc.c", "arenas"): static variables have common names, so they
  * are looked up in the group of locals that follows the STT_FILE symbol
- * naming `file` (equal to it, or ending in "/" followed by it). Returns 0
- * found, -1 when absent (always for a stripped file) or ambiguous (two
- * files of that name define it with different values). */
+ * naming `file` (equal to it, or ending in "/" followed by it). With
+ * `file` NULL, any defined local of that name (for files whose .symtab has
+ * no STT_FILE entries), which must then be unique. Returns 0 found, -1
+ * when absent (always for a stripped file) or ambiguous (two definitions
+ * with different values). */
 int elf_local_symbol(const elf_file *f, const char *file, const char *name, uint64_t *value, uint64_t *size);
 
 /* Address and size of the first section named `name` (e.g. ".PyRuntime").

@@ -126,6 +126,8 @@ typedef struct {
     uint64_t gc_objects, pool_objects, ref_objects, bad_gc, broken_lists;
     uint64_t objects, small_objects, small_in_arenas;
     int collecting;
+    int debug_hooks;          /* PYTHONMALLOC=*_debug: blocks start with debug headers */
+    const char *allocator;    /* detect_allocator's answer, NULL: unknown */
     FILE *debug;              /* $MEMSNAP_DEBUG_OBJECTS: one line per object counted */
 } walk;
 
@@ -350,9 +352,12 @@ static uint64_t sym(walk *w, const char *name)
     return a ? a + w->sym_delta : 0;
 }
 
+/* A file-static symbol; when the .symtab has no STT_FILE groups (3.12's
+ * libpython), a local of that name anywhere, if unique. */
 static uint64_t local_sym(walk *w, const char *file, const char *name)
 {
     uint64_t a = pyfind_local_symbol(w->pi, file, name);
+    if (!a) a = pyfind_local_symbol(w->pi, NULL, name);
     return a ? a + w->sym_delta : 0;
 }
 
@@ -1016,6 +1021,45 @@ static int pymalloc_walk(walk *w, uint64_t main_interp, ms_table *ta, ms_table *
     return rc;
 }
 
+/* ----------------------------------------------------------- allocator */
+
+/* Which allocator serves the object domain (PYTHONMALLOC): the malloc
+ * function of its PyMemAllocatorEx, compared with obmalloc.c's functions
+ * (.symtab). 3.8-3.11 keep the domain in the static _PyObject; 3.12+ in
+ * _PyRuntime.allocators.standard, whose third allocator (raw, mem, obj) it
+ * is. NULL when the symbols are missing (stripped builds). */
+static const char *detect_allocator(walk *w, uint64_t runtime)
+{
+    uint64_t f_py = local_sym(w, OBMALLOC_FILE, "_PyObject_Malloc"), f_raw = local_sym(w, OBMALLOC_FILE, "_PyMem_RawMalloc"),
+             f_dbg = local_sym(w, OBMALLOC_FILE, "_PyMem_DebugMalloc"), domain = local_sym(w, OBMALLOC_FILE, "_PyObject"),
+             f_dbgraw = local_sym(w, OBMALLOC_FILE, "_PyMem_DebugRawMalloc");
+    uint64_t fn = 0, ctx = 0;
+    if (!f_py || !f_raw) return NULL;
+    if (domain) {
+        if (rd64(w, domain, &ctx) || rd64(w, domain + 8, &fn)) return NULL;
+    } else {
+        const unsigned char *r = pyimage_ptr(w->im, runtime, 16384);
+        unsigned found = 0;
+        for (uint32_t off = 8; r && off + 8 <= 16384 && found < 3; off += 8) {
+            uint64_t v = u64at(r, off);
+            if (v == f_py || v == f_raw || (f_dbg && v == f_dbg) || (f_dbgraw && v == f_dbgraw)) {
+                if (++found == 3) {
+                    fn = v;
+                    ctx = u64at(r, off - 8);
+                }
+            }
+        }
+    }
+    if (fn == f_py) return "pymalloc";
+    if (fn == f_raw) return "malloc";
+    if (f_dbg && fn == f_dbg) { /* debug hooks over what? ctx: {char api_id; PyMemAllocatorEx alloc} */
+        uint64_t under = 0;
+        if (!rd64(w, ctx + 16, &under) && under == f_raw) return "malloc_debug";
+        return "pymalloc_debug";
+    }
+    return NULL;
+}
+
 /* ------------------------------------------------------------ GC lists */
 
 /* Walks one GC list from its head; counts into *n. Sets *broken when the
@@ -1145,7 +1189,7 @@ static int try_ref(walk *w, uint64_t p, int certain)
 {
     const py_layout *L = w->L;
     if (!p || (p & 7) || seen_has(w, p)) return 0;
-    if (w->have_arenas && in_arena(w, p)) return 0; /* the pool scan judged it */
+    if (w->have_arenas && in_arena(w, p) && !w->debug_hooks) return 0; /* the pool scan judged it */
     const unsigned char *o = pyimage_ptr(w->im, p, L->object_size);
     if (!o || !refcnt_ok(w, u64at(o, L->object_refcnt))) return 0;
     long ti = type_index(w, u64at(o, L->object_type));
@@ -1446,6 +1490,8 @@ static int walk_copy(walk *w, pytables *t, attempt *a, int last)
     if (L->runtime_interpreters_main != PY_LAYOUT_ABSENT && rd64(w, rt + L->runtime_interpreters_main, &main_interp))
         main_interp = interps[ni - 1];
     a->interpreters = ni;
+    w->allocator = detect_allocator(w, rt);
+    w->debug_hooks = w->allocator && strstr(w->allocator, "_debug") != NULL;
     int rc = pymalloc_walk(w, main_interp, t->arenas, t->classes, t->totals, a->pm_why, sizeof a->pm_why);
     if (rc < 0) return rc;
     a->pymalloc = rc;
@@ -1587,7 +1633,10 @@ int pyheap_capture(int pid, const char *proc_root, const pyheap_opts *o, ms_writ
         res->copied_bytes = st->copied_bytes;
         res->objects = w.objects;
         int incomplete = inconsistent || st->skipped_bytes || st->swapped_bytes || st->unreadable_bytes;
-        const char *allocator = w.small_objects > 100 && w.have_arenas && w.small_in_arenas == 0 ? "malloc" : "pymalloc";
+        const char *allocator = w.allocator;
+        int allocator_guessed = !allocator;
+        if (!allocator) /* no symbols: where the small objects are */
+            allocator = w.small_objects > 100 && w.small_in_arenas == 0 ? "malloc" : "pymalloc";
         if ((rc = runtime_write(pi, L, allocator, o->redact, wr))) goto free_im;
         if ((rc = types_write(&w, wr, incomplete))) goto free_im;
         if (a.modules_ok && (rc = ms_writer_add(wr, t.modules))) goto free_im;
@@ -1617,7 +1666,16 @@ int pyheap_capture(int pid, const char *proc_root, const pyheap_opts *o, ms_writ
                       "not copied: %.1f MiB over the memory cap (--max-memory), %.1f MiB swapped out, %.1f MiB unreadable; "
                       "objects there are missing",
                       st->skipped_bytes / 1048576.0, st->swapped_bytes / 1048576.0, st->unreadable_bytes / 1048576.0);
-        if (!rc && a.pymalloc == 1) rc = diag(dg, "python.pymalloc", DG_UNAVAILABLE, "%s", a.pm_why);
+        if (!rc && strcmp(allocator, "pymalloc") != 0)
+            rc = diag(dg, "python.pymalloc", DG_APPROXIMATE,
+                      "objects are allocated by %s (PYTHONMALLOC%s): %s", allocator,
+                      allocator_guessed ? ", inferred from where objects live" : "",
+                      !strcmp(allocator, "malloc")
+                          ? "no pymalloc pools to scan; untracked objects are found only by following references"
+                          : "blocks carry debug-hook headers; untracked objects in pools are not scanned, only those "
+                            "reached by reference");
+        else if (!rc && a.pymalloc == 1)
+            rc = diag(dg, "python.pymalloc", DG_UNAVAILABLE, "%s", a.pm_why);
         if (!rc && a.pymalloc == 2)
             rc = diag(dg, "python.pymalloc", DG_APPROXIMATE,
                       "no symbols for pymalloc's arenas (stripped build): size classes from %llu pools found by "

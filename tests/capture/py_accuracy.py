@@ -11,7 +11,10 @@ compute its own ground truth and sys._debugmallocstats(), and checks:
   - all objects' getsizeof bytes within 2%;
   - the pymalloc size-class table and totals exactly equal (or, for a
     stripped build, reported unavailable with a reason);
-  - the snapshot records the pause and says the Python part is complete.
+  - the snapshot records the pause and says the Python part is complete;
+  - PYTHONMALLOC=malloc, pymalloc_debug and malloc_debug are detected and
+    reported approximate (a stripped build: malloc only);
+  - with --max-memory below the heap, the walk is partial and says so.
 A Python that is not installed prints "SKIP: ..."; failures print what
 differs and make the exit status 1. Processes started here are ended by PID.
 """
@@ -257,6 +260,59 @@ def check_cap(label, python, capture, memsnap, target, n, tmp):
     return errors
 
 
+ALLOC_TARGET = r"""
+import sys
+keep = [list(range(10**6, 10**6 + 20000)), ["s%d" % i for i in range(20000)]]
+sys.stdout.write("READY\n"); sys.stdout.flush()
+import time
+time.sleep(600)
+"""
+
+
+def check_allocators(label, python, capture, memsnap, tmp):
+    """PYTHONMALLOC=malloc / pymalloc_debug: detected, reported approximate,
+    and the histogram still has the objects reached by reference. A stripped
+    build has no symbols to tell debug hooks apart: only malloc is checked."""
+    errors = []
+    modes = ["malloc"] if "debian" in label else ["malloc", "pymalloc_debug", "malloc_debug"]
+    snap = os.path.join(tmp, "alloc.msnap")
+    got_all = []
+    for mode in modes:
+        env = dict(os.environ, PYTHONMALLOC=mode)
+        proc = subprocess.Popen([python, "-c", ALLOC_TARGET], stdout=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                                env=env)
+        try:
+            if not read_until(proc, "READY", 60):
+                errors.append("%s PYTHONMALLOC=%s: the target did not start" % (label, mode))
+                continue
+            r = subprocess.run([capture, "-p", str(proc.pid), "-o", snap, "-f", "-q"], capture_output=True,
+                               text=True, timeout=120)
+            if r.returncode != 0:
+                errors.append("%s PYTHONMALLOC=%s: memsnap-capture exited %d: %s" %
+                              (label, mode, r.returncode, r.stderr.strip()))
+                continue
+            d = subprocess.run([memsnap, "dump", snap], capture_output=True, text=True, timeout=120)
+            s = json.loads(d.stdout.splitlines()[0])["sections"]
+            alloc = s["py_runtime"][0].get("allocator")
+            got_all.append("%s->%s" % (mode, alloc))
+            if alloc != mode:
+                errors.append("%s PYTHONMALLOC=%s: allocator reported as %s" % (label, mode, alloc))
+            pm = [x for x in s.get("diagnostics", []) if x["area"] == "python.pymalloc"]
+            if not pm or pm[0]["status"] != 1 or mode not in pm[0]["message"]:
+                errors.append("%s PYTHONMALLOC=%s: no approximate python.pymalloc diagnostic naming it: %s" %
+                              (label, mode, pm))
+            ints = sum(r["count"] for r in s.get("py_types", []) if r["name"] == "int")
+            if ints < 20000:
+                errors.append("%s PYTHONMALLOC=%s: %d ints in the histogram, the target holds 20,000" %
+                              (label, mode, ints))
+        finally:
+            if proc.poll() is None:
+                os.kill(proc.pid, signal.SIGKILL)
+            proc.wait()
+    print("%-14s allocators: %s" % (label, ", ".join(got_all)), flush=True)
+    return errors
+
+
 def main():
     capture, memsnap, target = sys.argv[1:4]
     n = int(sys.argv[4]) if len(sys.argv) > 4 else 20000
@@ -266,6 +322,8 @@ def main():
         pys = pythons()
         for label, exe in pys:
             errors += check_one(label, exe, capture, memsnap, target, n, tmp)
+        for label, exe in pys:
+            errors += check_allocators(label, exe, capture, memsnap, tmp)
         if pys:
             errors += check_cap(pys[-1][0], pys[-1][1], capture, memsnap, target, n, tmp)
     finally:
