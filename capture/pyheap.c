@@ -937,11 +937,16 @@ static int pymalloc_walk(walk *w, uint64_t main_interp, ms_table *ta, ms_table *
         ms.narenas++;
         ms.nfreepools += nfree;
         uint64_t start = base;
-        if (grow((void **)&w->ar, &w->capar, w->nar + 1, sizeof *w->ar)) {
-            rc = MS_ERR_NOMEM;
-            break;
+        /* Only arenas whose memory was copied become ranges (what the
+         * object scan and the seen-bitmap cover): a corrupt arenas array
+         * cannot make the agent allocate for memory that is not there. */
+        if (pyimage_has(w->im, (base + w->pool_size - 1) & ~(w->pool_size - 1), L->pool_header_size)) {
+            if (grow((void **)&w->ar, &w->capar, w->nar + 1, sizeof *w->ar)) {
+                rc = MS_ERR_NOMEM;
+                break;
+            }
+            w->ar[w->nar++] = (arena_range){start, start + w->arena_size, 0};
         }
-        w->ar[w->nar++] = (arena_range){start, start + w->arena_size, 0};
         if (base & (w->pool_size - 1)) {
             ms.alignment += w->pool_size;
             base = (base & ~(w->pool_size - 1)) + w->pool_size;
@@ -983,6 +988,10 @@ static int pymalloc_walk(walk *w, uint64_t main_interp, ms_table *ta, ms_table *
     }
     if (rc) return rc;
     qsort(w->ar, w->nar, sizeof *w->ar, cmp_range);
+    size_t kept = 0; /* overlapping ranges only come from a corrupt array: keep the first */
+    for (size_t i = 0; i < w->nar; i++)
+        if (!kept || w->ar[i].start >= w->ar[kept - 1].end) w->ar[kept++] = w->ar[i];
+    w->nar = kept;
     w->have_arenas = 1;
 
     uint64_t alloc_b = 0, avail_b = 0, npools = 0, quant = 0;
