@@ -18,17 +18,32 @@
 #define MS_RECORD_MAGIC "MSRC"
 #define MS_RECORD_HEADER_SIZE 40u
 #define MS_RECORD_HEADER_MAX 4096u
-#define MS_SECTION_HEADER_SIZE 16u
+#define MS_SECTION_HEADER_MAX 14u    /* type, flags and length varints: at most 3 + 1 + 10 bytes */
 #define MS_CODEC_ZSTD 1u
 #define MS_SECFLAG_REQUIRED 1u
 
-/* Column encodings (SPEC.md 5.3). */
+/* Column encodings (SPEC.md 5.3): one byte holding the logical type (bits
+ * 0-1), the method (bits 2-5) and the SHIFTED flag (bit 6: the data starts
+ * with a shift byte); bit 7 is never set in a defined encoding. */
 enum {
-    MS_ENC_UVAR = 1,   /* unsigned LEB128 per row */
-    MS_ENC_SVAR = 2,   /* zigzag LEB128 per row */
-    MS_ENC_UDELTA = 3, /* zigzag LEB128 of the wrapping difference to the previous row */
-    MS_ENC_STRREF = 4  /* unsigned LEB128 string index per row, 0 = null */
+    MS_M_PLAIN = 0, /* the value itself (I64: zigzag), shifted */
+    MS_M_DELTA = 1, /* zigzag difference to the previous row's value */
+    MS_M_CONST = 2, /* one value for every row */
+    MS_M_REF = 3,   /* zigzag difference to an earlier column's value in the same row */
+    MS_M_GAP = 4,   /* zigzag difference to the next column's value in the previous row */
+    MS_M_SPAN = 5,  /* zigzag difference to (a - b) >> s of two earlier columns */
+    MS_M_SEQ = 6,   /* strings: 0 null, 1 the next new string, else index + 1 */
+    MS_M_MAX = 6
 };
+#define MS_ENC_TYPE_MASK 0x03u
+#define MS_ENC_METHOD_BITS 2
+#define MS_ENC_SHIFTED 0x40u
+#define MS_ENC_RESERVED 0x80u
+
+static inline unsigned char ms_enc_byte(ms_coltype type, unsigned method, int shifted)
+{
+    return (unsigned char)((unsigned)type | (method << MS_ENC_METHOD_BITS) | (shifted ? MS_ENC_SHIFTED : 0));
+}
 
 /* ---------------------------------------------------------- little endian */
 
@@ -142,6 +157,34 @@ int ms_schema_single_row(unsigned type);
 
 /* Logical type a known column must have, or 0 if (type, col) is unknown. */
 ms_coltype ms_schema_coltype(unsigned type, unsigned col);
+
+/* ------------------------------------------------------------ encoding */
+
+/* One column as the encoder sees it: a 64-bit integer per row (STR: the
+ * string index in the snapshot's string table, 0 = null). */
+typedef struct {
+    const uint64_t *v; /* nrows values */
+    unsigned id;       /* column id */
+    ms_coltype type;
+} ms_ecol;
+
+/* The encoder's reusable scratch memory; zero-initialised, freed with
+ * ms_encoder_free. */
+typedef struct {
+    void *cand;           /* per-column choices */
+    size_t cap;           /* entries of cand */
+    uint64_t *seq;        /* one value per row */
+    size_t seqcap;        /* entries of seq */
+    ms_buf col;           /* one column's data */
+} ms_encoder;
+
+/* Appends the table body of SPEC.md 5.2 (nrows, ncols, column entries)
+ * for `ncols` columns of `nrows` rows to `out`, choosing each column's
+ * encoding (msnap_encode.c). Returns 0 or MS_ERR_NOMEM. */
+int ms_encode_table(ms_encoder *e, const ms_ecol *cols, size_t ncols, size_t nrows, ms_buf *out);
+
+/* Frees the encoder's memory; the struct may be reused after. NULL is a no-op. */
+void ms_encoder_free(ms_encoder *e);
 
 /* ------------------------------------------------------------ table access */
 

@@ -20,11 +20,22 @@
 #include <unistd.h>
 #include <zstd.h>
 
+/* A decoded column: 16 bytes (SPEC.md 8.3 counts on it). */
 typedef struct {
-    unsigned id;
-    ms_coltype type;
-    uint64_t *v; /* nrows values; STR: string index, 0 = null */
+    uint16_t id;        /* column id, 1-65535 */
+    uint8_t type;       /* ms_coltype */
+    uint8_t method;     /* MS_M_*, as stored */
+    union {
+        uint64_t *v;    /* nrows values (STR: string index, 0 = null), malloc'd */
+        uint64_t cval;  /* method CONST: the value of every row */
+    } u;
 } ms_rcol;
+
+/* Value of row `row` of a decoded column. */
+static inline uint64_t ms_rcol_at(const ms_rcol *c, size_t row)
+{
+    return c->method == MS_M_CONST ? c->u.cval : c->u.v[row];
+}
 
 struct ms_section {
     const ms_snapshot *snap;
@@ -450,7 +461,8 @@ void ms_snapshot_free(ms_snapshot *s)
 {
     if (!s) return;
     for (size_t i = 0; i < s->nsecs; i++) {
-        for (size_t j = 0; j < s->secs[i].ncols; j++) free(s->secs[i].cols[j].v);
+        for (size_t j = 0; j < s->secs[i].ncols; j++)
+            if (s->secs[i].cols[j].method != MS_M_CONST) free(s->secs[i].cols[j].u.v);
         free(s->secs[i].cols);
     }
     free(s->secs);
@@ -477,25 +489,84 @@ static int ms_parse_strings(ms_pcur *c, const unsigned char *end, ms_snapshot *s
     s->soff = malloc(((size_t)n + 1) * sizeof *s->soff);
     s->arena = malloc(body + 1);
     if (!s->soff || !s->arena) PFAIL(c, MS_ERR_NOMEM, "out of memory for the string table");
-    uint32_t at = 0;
+    /* the lengths first: offsets into the arena, where each string will be
+     * followed by a NUL (room: each length varint took at least a byte) */
+    uint64_t total = 0;
     s->soff[0] = 0;
     for (uint64_t i = 0; i < n; i++) {
         uint64_t len;
         if (ms_varint_get(&c->p, end, &len)) PFAIL(c, MS_ERR_CORRUPT, "string %llu: bad length varint", (unsigned long long)i + 1);
-        if (len > (uint64_t)(end - c->p))
-            PFAIL(c, MS_ERR_CORRUPT, "string %llu: length %llu runs past the string table (%llu bytes left)",
-                  (unsigned long long)i + 1, (unsigned long long)len, (unsigned long long)(end - c->p));
-        memcpy(s->arena + at, c->p, (size_t)len);
-        at += (uint32_t)len;
-        s->arena[at++] = 0; /* fits: the length varint took at least one byte */
+        if (len > (uint64_t)(end - c->p) || total + len > (uint64_t)(end - c->p))
+            PFAIL(c, MS_ERR_CORRUPT, "string %llu: length %llu runs past the string table (%llu bytes left for the strings)",
+                  (unsigned long long)i + 1, (unsigned long long)len,
+                  (unsigned long long)((uint64_t)(end - c->p) - total));
+        total += len;
+        s->soff[i + 1] = (uint32_t)(total + i + 1);
+    }
+    if (total != (uint64_t)(end - c->p))
+        PFAIL(c, MS_ERR_CORRUPT, "string table: %llu bytes of strings, but %llu bytes follow the lengths",
+              (unsigned long long)total, (unsigned long long)(end - c->p));
+    for (uint64_t i = 0; i < n; i++) {
+        size_t at = s->soff[i], len = s->soff[i + 1] - at - 1;
+        memcpy(s->arena + at, c->p, len);
+        s->arena[at + len] = 0;
         c->p += len;
-        s->soff[i + 1] = at;
     }
     s->nstr = (size_t)n;
-    if (c->p != end)
-        PFAIL(c, MS_ERR_CORRUPT, "string table: %llu unused bytes after the last string",
-              (unsigned long long)(end - c->p));
     return 0;
+}
+
+/* The decoded column of id `id` among the section's columns decoded so far
+ * (ids increase, so a binary search), or NULL. */
+static const ms_rcol *ms_decoded_col(const ms_section *sec, uint64_t id)
+{
+    size_t lo = 0, hi = sec->ncols;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (sec->cols[mid].id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < sec->ncols && sec->cols[lo].id == id ? &sec->cols[lo] : NULL;
+}
+
+/* The logical type of a defined encoding byte (SPEC.md 5.3), or 0 if the
+ * byte is not a defined encoding. */
+static ms_coltype ms_enc_type(unsigned enc)
+{
+    ms_coltype t = (ms_coltype)(enc & MS_ENC_TYPE_MASK);
+    unsigned m = (enc >> MS_ENC_METHOD_BITS) & 15;
+    int shifted = (enc & MS_ENC_SHIFTED) != 0;
+    if (!t || (enc & MS_ENC_RESERVED) || m > MS_M_MAX) return (ms_coltype)0;
+    if (t == MS_T_STR ? (m == MS_M_GAP || m == MS_M_SPAN || shifted) : m == MS_M_SEQ) return (ms_coltype)0;
+    if (shifted && m == MS_M_CONST) return (ms_coltype)0;
+    return t;
+}
+
+/* Reads the nrows stored numbers of a column's data into v, checking each
+ * against the shift (SPEC.md 5.3: x < 2^(64-k)). */
+static int ms_read_stored(ms_pcur *c, const unsigned char *dend, uint64_t *v, size_t nrows, unsigned k,
+                          const char *sname, uint64_t id)
+{
+    for (size_t i = 0; i < nrows; i++) {
+        if (ms_varint_get(&c->p, dend, &v[i]))
+            PFAIL(c, MS_ERR_CORRUPT, "section %s: column %llu: row %zu: bad varint", sname,
+                  (unsigned long long)id, i);
+        if (k && (v[i] >> (64 - k)))
+            PFAIL(c, MS_ERR_CORRUPT, "section %s: column %llu: row %zu: value does not fit after a shift of %u",
+                  sname, (unsigned long long)id, i, k);
+    }
+    if (c->p != dend)
+        PFAIL(c, MS_ERR_CORRUPT, "section %s: column %llu: %llu bytes left over after %zu values", sname,
+              (unsigned long long)id, (unsigned long long)(dend - c->p), nrows);
+    return 0;
+}
+
+/* value + (unzigzag(x) << k), in 64-bit wrapping arithmetic */
+static inline uint64_t ms_add_resid(uint64_t base, uint64_t x, unsigned k)
+{
+    return base + ((uint64_t)ms_unzigzag(x) << k);
 }
 
 static int ms_parse_table(ms_pcur *c, const unsigned char *end, ms_snapshot *s, ms_section *sec)
@@ -508,15 +579,18 @@ static int ms_parse_table(ms_pcur *c, const unsigned char *end, ms_snapshot *s, 
     if (ncols > left / 3 || nrows > left || (ncols == 0 && nrows != 0))
         PFAIL(c, MS_ERR_CORRUPT, "section %s: %llu rows of %llu columns cannot fit in %llu bytes",
               sname, (unsigned long long)nrows, (unsigned long long)ncols, (unsigned long long)left);
-    sec->nrows = (size_t)nrows;
+    size_t n = (size_t)nrows;
+    sec->nrows = n;
     sec->cols = calloc(ncols ? (size_t)ncols : 1, sizeof *sec->cols);
     if (!sec->cols) PFAIL(c, MS_ERR_NOMEM, "out of memory");
     uint64_t prev_id = 0;
-    for (uint64_t k = 0; k < ncols; k++) {
+    ms_rcol *gap = NULL; /* a GAP column waiting for its REF partner, the next entry */
+    unsigned gap_k = 0;
+    for (uint64_t e = 0; e < ncols; e++) {
         uint64_t id, dlen;
         if (ms_varint_get(&c->p, end, &id) || id == 0 || id > 0xffff || id <= prev_id)
             PFAIL(c, MS_ERR_CORRUPT, "section %s: column %llu: id missing, out of range or not increasing",
-                  sname, (unsigned long long)k);
+                  sname, (unsigned long long)e);
         prev_id = id;
         if (c->p >= end) PFAIL(c, MS_ERR_CORRUPT, "section %s: column %llu: no encoding byte", sname, (unsigned long long)id);
         unsigned enc = *c->p++;
@@ -525,52 +599,116 @@ static int ms_parse_table(ms_pcur *c, const unsigned char *end, ms_snapshot *s, 
                   sname, (unsigned long long)id);
         const unsigned char *dend = c->p + dlen;
         ms_coltype want = ms_schema_coltype(sec->type, (unsigned)id);
-        ms_coltype have = enc == MS_ENC_UVAR || enc == MS_ENC_UDELTA ? MS_T_U64
-                          : enc == MS_ENC_SVAR                      ? MS_T_I64
-                          : enc == MS_ENC_STRREF                    ? MS_T_STR
-                                                                    : (ms_coltype)0;
+        ms_coltype have = ms_enc_type(enc);
+        unsigned m = (enc >> MS_ENC_METHOD_BITS) & 15;
+        if (gap && !(have && m == MS_M_REF))
+            PFAIL(c, MS_ERR_CORRUPT, "section %s: column %u is encoded GAP but column %llu after it is not its REF partner",
+                  sname, gap->id, (unsigned long long)id);
         if (!have) {
             if (want)
-                PFAIL(c, MS_ERR_CORRUPT, "section %s: column %llu: unknown encoding %u", sname,
+                PFAIL(c, MS_ERR_CORRUPT, "section %s: column %llu: unknown encoding 0x%02x", sname,
                       (unsigned long long)id, enc);
             c->p = dend; /* unknown column in an unknown encoding: skip (SPEC 5.3) */
             continue;
         }
         if (want && want != have)
-            PFAIL(c, MS_ERR_CORRUPT, "section %s: column %llu: encoding %u does not fit its type",
+            PFAIL(c, MS_ERR_CORRUPT, "section %s: column %llu: encoding 0x%02x does not fit its type",
                   sname, (unsigned long long)id, enc);
-        if (nrows > dlen)
-            PFAIL(c, MS_ERR_CORRUPT, "section %s: column %llu: %llu bytes cannot hold %llu values",
-                  sname, (unsigned long long)id, (unsigned long long)dlen, (unsigned long long)nrows);
-        ms_rcol *col = &sec->cols[sec->ncols];
-        col->id = (unsigned)id;
-        col->type = have;
-        col->v = malloc(nrows ? (size_t)nrows * sizeof *col->v : 1);
-        if (!col->v) PFAIL(c, MS_ERR_NOMEM, "out of memory");
-        sec->ncols++;
-        uint64_t prev = 0;
-        for (uint64_t i = 0; i < nrows; i++) {
-            uint64_t v;
-            if (ms_varint_get(&c->p, dend, &v))
-                PFAIL(c, MS_ERR_CORRUPT, "section %s: column %llu: row %llu: bad varint", sname,
-                      (unsigned long long)id, (unsigned long long)i);
-            if (enc == MS_ENC_UDELTA) {
-                prev += (uint64_t)ms_unzigzag(v);
-                v = prev;
-            } else if (enc == MS_ENC_SVAR) {
-                v = (uint64_t)ms_unzigzag(v);
-            } else if (enc == MS_ENC_STRREF && v > s->nstr) {
-                PFAIL(c, MS_ERR_CORRUPT, "section %s: column %llu: row %llu: string %llu does not exist (%llu strings)",
-                      sname, (unsigned long long)id, (unsigned long long)i, (unsigned long long)v,
-                      (unsigned long long)s->nstr);
-            }
-            col->v[i] = v;
+        unsigned k = 0;
+        if (enc & MS_ENC_SHIFTED) {
+            if (c->p >= dend || *c->p == 0 || *c->p > 63)
+                PFAIL(c, MS_ERR_CORRUPT, "section %s: column %llu: missing or invalid shift byte", sname,
+                      (unsigned long long)id);
+            k = *c->p++;
         }
-        if (c->p != dend)
-            PFAIL(c, MS_ERR_CORRUPT, "section %s: column %llu: %llu bytes left over after %llu values",
-                  sname, (unsigned long long)id, (unsigned long long)(dend - c->p),
-                  (unsigned long long)nrows);
+        const ms_rcol *a = NULL, *b = NULL;
+        unsigned sh = 0;
+        if (m == MS_M_REF || m == MS_M_SPAN) {
+            uint64_t aid, bid;
+            if (ms_varint_get(&c->p, dend, &aid) || !(a = ms_decoded_col(sec, aid)) || a->type != have ||
+                (gap && a != gap))
+                PFAIL(c, MS_ERR_CORRUPT, "section %s: column %llu: its base is not an earlier decoded column of its type",
+                      sname, (unsigned long long)id);
+            if (m == MS_M_SPAN) {
+                if (ms_varint_get(&c->p, dend, &bid) || !(b = ms_decoded_col(sec, bid)) || b->type != have ||
+                    c->p >= dend || *c->p > 63)
+                    PFAIL(c, MS_ERR_CORRUPT, "section %s: column %llu: bad SPAN parameters", sname,
+                          (unsigned long long)id);
+                sh = *c->p++;
+            }
+        }
+        ms_rcol *col = &sec->cols[sec->ncols];
+        col->id = (uint16_t)id;
+        col->type = (uint8_t)have;
+        if (m == MS_M_CONST) {
+            uint64_t x;
+            if (ms_varint_get(&c->p, dend, &x) || c->p != dend)
+                PFAIL(c, MS_ERR_CORRUPT, "section %s: column %llu: CONST data is not one varint", sname,
+                      (unsigned long long)id);
+            if (have == MS_T_I64) x = (uint64_t)ms_unzigzag(x);
+            if (have == MS_T_STR && x > s->nstr)
+                PFAIL(c, MS_ERR_CORRUPT, "section %s: column %llu: string %llu does not exist (%zu strings)",
+                      sname, (unsigned long long)id, (unsigned long long)x, s->nstr);
+            col->method = MS_M_CONST;
+            col->u.cval = x;
+            sec->ncols++;
+            continue;
+        }
+        if (nrows > (uint64_t)(dend - c->p))
+            PFAIL(c, MS_ERR_CORRUPT, "section %s: column %llu: %llu bytes cannot hold %llu values",
+                  sname, (unsigned long long)id, (unsigned long long)(dend - c->p), (unsigned long long)nrows);
+        uint64_t *v = col->u.v = malloc(n ? n * sizeof *v : 1);
+        if (!v) PFAIL(c, MS_ERR_NOMEM, "out of memory");
+        col->method = (uint8_t)m;
+        sec->ncols++;
+        int rc = ms_read_stored(c, dend, v, n, k, sname, id);
+        if (rc) return rc;
+        uint64_t prev = 0, mx = 0;
+        switch (m) {
+        case MS_M_PLAIN:
+            for (size_t i = 0; i < n; i++) v[i] = have == MS_T_I64 ? (uint64_t)ms_unzigzag(v[i]) << k : v[i] << k;
+            break;
+        case MS_M_DELTA:
+            for (size_t i = 0; i < n; i++) v[i] = prev = ms_add_resid(prev, v[i], k);
+            break;
+        case MS_M_REF:
+            if (a == gap && gap) {
+                /* the interval pair: start[i] = end[i-1] + gap, end[i] = start[i] + length */
+                for (size_t i = 0; i < n; i++) {
+                    gap->u.v[i] = ms_add_resid(prev, gap->u.v[i], gap_k);
+                    v[i] = prev = ms_add_resid(gap->u.v[i], v[i], k);
+                }
+                gap = NULL;
+                break;
+            }
+            for (size_t i = 0; i < n; i++) v[i] = ms_add_resid(ms_rcol_at(a, i), v[i], k);
+            break;
+        case MS_M_GAP:
+            gap = col; /* values once the next entry, its REF partner, is read */
+            gap_k = k;
+            break;
+        case MS_M_SPAN:
+            for (size_t i = 0; i < n; i++) v[i] = ms_add_resid((ms_rcol_at(a, i) - ms_rcol_at(b, i)) >> sh, v[i], k);
+            break;
+        case MS_M_SEQ:
+            for (size_t i = 0; i < n; i++) {
+                uint64_t x = v[i];
+                if (x) {
+                    x = x == 1 ? mx + 1 : x - 1;
+                    if (x > mx) mx = x;
+                }
+                v[i] = x;
+            }
+            break;
+        }
+        if (have == MS_T_STR)
+            for (size_t i = 0; i < n; i++)
+                if (v[i] > s->nstr)
+                    PFAIL(c, MS_ERR_CORRUPT, "section %s: column %llu: row %zu: string %llu does not exist (%zu strings)",
+                          sname, (unsigned long long)id, i, (unsigned long long)v[i], s->nstr);
     }
+    if (gap)
+        PFAIL(c, MS_ERR_CORRUPT, "section %s: column %u is encoded GAP but no column follows it", sname, gap->id);
     if (c->p != end)
         PFAIL(c, MS_ERR_CORRUPT, "section %s: %llu bytes left over after the last column", sname,
               (unsigned long long)(end - c->p));
@@ -594,38 +732,40 @@ int ms_payload_parse(const unsigned char *p, size_t n, ms_snapshot **out, char *
     unsigned char seen[8192] = {0};
     int rc = 0, first = 1, have_snapshot = 0;
     while (c->p < c->end) {
-        if ((size_t)(c->end - c->p) < MS_SECTION_HEADER_SIZE) {
-            ms_fmt(msg, msglen, "payload byte %llu: %llu stray bytes where a section header must be",
-                   (unsigned long long)(c->p - p), (unsigned long long)(c->end - c->p));
+        /* section header: type, flags and length, three varints (SPEC 4.1) */
+        const unsigned char *hstart = c->p;
+        uint64_t type64, flags64, len;
+        if (ms_varint_get(&c->p, c->end, &type64) || ms_varint_get(&c->p, c->end, &flags64) ||
+            ms_varint_get(&c->p, c->end, &len)) {
+            ms_fmt(msg, msglen, "payload byte %llu: %llu bytes where a section header must be are not three valid varints",
+                   (unsigned long long)(hstart - p), (unsigned long long)(c->end - hstart));
             rc = MS_ERR_CORRUPT;
             goto fail;
         }
-        unsigned type = ms_get_le16(c->p), flags = ms_get_le16(c->p + 2);
-        uint32_t resv = ms_get_le32(c->p + 4);
-        uint64_t len = ms_get_le64(c->p + 8);
+        unsigned type = type64 <= 0xffff ? (unsigned)type64 : 0;
         const char *name = ms_section_name(type);
         char tname[32];
         if (!name) {
-            ms_fmt(tname, sizeof tname, "type %u", type);
+            ms_fmt(tname, sizeof tname, "type %llu", (unsigned long long)type64);
             name = tname;
         }
-        if (type == 0 || (flags & ~MS_SECFLAG_REQUIRED) || resv) {
-            ms_fmt(msg, msglen, "payload byte %llu: section %s: invalid type or reserved bits set",
-                   (unsigned long long)(c->p - p), name);
+        if (type == 0 || (flags64 & ~(uint64_t)MS_SECFLAG_REQUIRED)) {
+            ms_fmt(msg, msglen, "payload byte %llu: section %s: invalid type or reserved flag bits set",
+                   (unsigned long long)(hstart - p), name);
             rc = MS_ERR_CORRUPT;
             goto fail;
         }
+        unsigned flags = (unsigned)flags64;
         if (first != (type == MS_SEC_STRINGS)) {
-            ms_fmt(msg, msglen, "payload byte %llu: %s", (unsigned long long)(c->p - p),
+            ms_fmt(msg, msglen, "payload byte %llu: %s", (unsigned long long)(hstart - p),
                    first ? "the first section must be the string table" : "a second string table");
             rc = MS_ERR_CORRUPT;
             goto fail;
         }
         first = 0;
-        c->p += MS_SECTION_HEADER_SIZE;
         if (len > (uint64_t)(c->end - c->p)) {
             ms_fmt(msg, msglen, "payload byte %llu: section %s: length %llu runs past the payload (%llu bytes left)",
-                   (unsigned long long)(c->p - p - 8), name, (unsigned long long)len,
+                   (unsigned long long)(hstart - p), name, (unsigned long long)len,
                    (unsigned long long)(c->end - c->p));
             rc = MS_ERR_CORRUPT;
             goto fail;
@@ -633,7 +773,7 @@ int ms_payload_parse(const unsigned char *p, size_t n, ms_snapshot **out, char *
         const unsigned char *send = c->p + len;
         if (seen[type >> 3] & (1u << (type & 7))) {
             ms_fmt(msg, msglen, "payload byte %llu: section %s appears twice",
-                   (unsigned long long)(c->p - p - MS_SECTION_HEADER_SIZE), name);
+                   (unsigned long long)(hstart - p), name);
             rc = MS_ERR_CORRUPT;
             goto fail;
         }
@@ -644,7 +784,7 @@ int ms_payload_parse(const unsigned char *p, size_t n, ms_snapshot **out, char *
         }
         if (type > MS_SEC_MAX_KNOWN && (flags & MS_SECFLAG_REQUIRED)) {
             ms_fmt(msg, msglen, "payload byte %llu: section type %u is marked required but unknown to this reader (use a newer memsnap)",
-                   (unsigned long long)(c->p - p - MS_SECTION_HEADER_SIZE), type);
+                   (unsigned long long)(hstart - p), type);
             rc = MS_ERR_UNSUPPORTED;
             goto fail;
         }
@@ -773,7 +913,7 @@ int ms_get_u64(const ms_section *sec, unsigned col, size_t row, uint64_t *v)
         *v = 0;
         return 0;
     }
-    *v = c->v[row];
+    *v = ms_rcol_at(c, row);
     return 1;
 }
 
@@ -784,7 +924,7 @@ int ms_get_i64(const ms_section *sec, unsigned col, size_t row, int64_t *v)
         *v = 0;
         return 0;
     }
-    *v = (int64_t)c->v[row];
+    *v = (int64_t)ms_rcol_at(c, row);
     return 1;
 }
 
@@ -794,7 +934,7 @@ int ms_get_str(const ms_section *sec, unsigned col, size_t row, const char **s, 
     *s = NULL;
     if (len) *len = 0;
     if (!c || c->type != MS_T_STR || row >= sec->nrows) return 0;
-    uint64_t i = c->v[row];
+    uint64_t i = ms_rcol_at(c, row);
     if (i == 0) return 1;
     const ms_snapshot *sn = sec->snap;
     *s = sn->arena + sn->soff[i - 1];

@@ -45,7 +45,12 @@ struct ms_writer {
     ms_strdict dict;
     ms_buf body;          /* encoded sections other than the string table */
     ms_buf strsec;        /* encoded string table section */
-    ms_buf col;           /* scratch: one column's data */
+    ms_buf sec;           /* scratch: one section's body */
+    ms_encoder enc;       /* scratch of the column encoder */
+    ms_ecol *ecols;       /* scratch: the columns of the table being added */
+    size_t ecap;          /* entries of ecols */
+    uint64_t **sidx;      /* scratch: string indices of each STR column, ecap entries */
+    size_t *sidxcap;      /* rows each sidx[i] holds */
     ms_buf out;           /* compressed record */
     uint64_t last_raw, last_comp, last_off;
     char err[512];
@@ -92,6 +97,23 @@ static int ms_strdict_grow_slots(ms_strdict *d)
     d->slots = s;
     d->nslots = ns;
     return 0;
+}
+
+/* Forgets the strings interned after the first `n` (whose bytes started
+ * at `bytes`): a table that failed to encode leaves nothing behind. */
+static void ms_strdict_truncate(ms_strdict *d, size_t n, size_t bytes)
+{
+    if (n == d->n) return;
+    d->n = n;
+    d->bytes.len = bytes;
+    if (d->slots) { /* rebuild the hash slots of the strings kept */
+        memset(d->slots, 0, d->nslots * sizeof *d->slots);
+        for (size_t i = 0; i < d->n; i++) {
+            size_t j = d->hash[i] & (d->nslots - 1);
+            while (d->slots[j]) j = (j + 1) & (d->nslots - 1);
+            d->slots[j] = (uint32_t)(i + 1);
+        }
+    }
 }
 
 /* Index (1-based) of the string, adding it if new. */
@@ -379,61 +401,60 @@ int ms_writer_begin(ms_writer *w)
     return 0;
 }
 
-static void ms_section_header(unsigned char h[MS_SECTION_HEADER_SIZE], unsigned type,
-                              unsigned flags, uint64_t len)
+/* Appends a section: its header (type, flags and body length as varints,
+ * SPEC.md 4.1) and the body. */
+static int ms_put_section(ms_buf *out, unsigned type, unsigned flags, const ms_buf *body)
 {
-    memset(h, 0, MS_SECTION_HEADER_SIZE);
-    ms_put_le16(h, (uint16_t)type);
-    ms_put_le16(h + 2, (uint16_t)flags);
-    ms_put_le64(h + 8, len);
+    int rc;
+    if ((rc = ms_buf_varint(out, type)) || (rc = ms_buf_varint(out, flags)) ||
+        (rc = ms_buf_varint(out, body->len)) || (rc = ms_buf_put(out, body->p, body->len)))
+        return rc;
+    return 0;
 }
 
-/* Encodes one column's cells into w->col; returns the encoding used. */
-static int ms_encode_col(ms_writer *w, const ms_table *t, const ms_tcol *c, unsigned *enc)
+/* Makes room for `ncols` columns of `nrows` string indices in the scratch
+ * arrays. */
+static int ms_writer_scratch(ms_writer *w, size_t ncols)
 {
-    ms_buf *b = &w->col;
-    b->len = 0;
-    size_t n = t->nrows;
+    if (ncols <= w->ecap) return 0;
+    ms_ecol *e = realloc(w->ecols, ncols * sizeof *e);
+    if (!e) return MS_ERR_NOMEM;
+    w->ecols = e;
+    uint64_t **si = realloc(w->sidx, ncols * sizeof *si);
+    if (!si) return MS_ERR_NOMEM;
+    w->sidx = si;
+    size_t *sc = realloc(w->sidxcap, ncols * sizeof *sc);
+    if (!sc) return MS_ERR_NOMEM;
+    w->sidxcap = sc;
+    for (size_t i = w->ecap; i < ncols; i++) {
+        w->sidx[i] = NULL;
+        w->sidxcap[i] = 0;
+    }
+    w->ecap = ncols;
+    return 0;
+}
+
+/* Interns the strings of column i of `t` (in row order, so that new
+ * strings get consecutive indices: SPEC.md 5.3 SEQ) into w->sidx[i]. */
+static int ms_intern_column(ms_writer *w, const ms_table *t, size_t i, size_t nrows)
+{
     int rc;
-    if ((rc = ms_buf_reserve(b, n * MS_VARINT_MAX))) return rc;
-    if (c->type == MS_T_STR) {
-        *enc = MS_ENC_STRREF;
-        for (size_t i = 0; i < n; i++) {
-            uint64_t idx = 0;
-            if (c->v[i]) {
-                size_t k = c->v[i] - 1;
-                /* a table holding only empty strings has no byte buffer (NULL) */
-                const unsigned char *sp = t->slen[k] ? t->sbuf.p + t->soff[k] : NULL;
-                if ((rc = ms_strdict_intern(&w->dict, sp, t->slen[k], &idx)))
-                    return rc;
-            }
-            b->len += ms_varint_put(b->p + b->len, idx);
-        }
-        return 0;
+    const ms_tcol *c = &t->cols[i];
+    if (nrows > w->sidxcap[i]) {
+        if (nrows > SIZE_MAX / sizeof(uint64_t)) return MS_ERR_NOMEM;
+        uint64_t *v = realloc(w->sidx[i], nrows * sizeof *v);
+        if (!v) return MS_ERR_NOMEM;
+        w->sidx[i] = v;
+        w->sidxcap[i] = nrows;
     }
-    if (c->type == MS_T_I64) {
-        *enc = MS_ENC_SVAR;
-        for (size_t i = 0; i < n; i++) b->len += ms_varint_put(b->p + b->len, ms_zigzag((int64_t)c->v[i]));
-        return 0;
-    }
-    /* U64: plain or delta, whichever is smaller (sorted addresses favour delta) */
-    size_t plain = 0, delta = 0;
-    uint64_t prev = 0;
-    for (size_t i = 0; i < n; i++) {
-        plain += ms_varint_len(c->v[i]);
-        delta += ms_varint_len(ms_zigzag((int64_t)(c->v[i] - prev)));
-        prev = c->v[i];
-    }
-    prev = 0;
-    if (delta < plain) {
-        *enc = MS_ENC_UDELTA;
-        for (size_t i = 0; i < n; i++) {
-            b->len += ms_varint_put(b->p + b->len, ms_zigzag((int64_t)(c->v[i] - prev)));
-            prev = c->v[i];
-        }
-    } else {
-        *enc = MS_ENC_UVAR;
-        for (size_t i = 0; i < n; i++) b->len += ms_varint_put(b->p + b->len, c->v[i]);
+    uint64_t *idx = w->sidx[i];
+    for (size_t r = 0; r < nrows; r++) {
+        idx[r] = 0;
+        if (!c->v[r]) continue;
+        size_t k = c->v[r] - 1;
+        /* a table holding only empty strings has no byte buffer (NULL) */
+        const unsigned char *sp = t->slen[k] ? t->sbuf.p + t->soff[k] : NULL;
+        if ((rc = ms_strdict_intern(&w->dict, sp, t->slen[k], &idx[r]))) return rc;
     }
     return 0;
 }
@@ -459,43 +480,45 @@ int ms_writer_add(ms_writer *w, const ms_table *t)
     }
     w->seen[t->type >> 3] |= (unsigned char)(1u << (t->type & 7));
     int rc;
-    size_t start = w->body.len;
-    unsigned char h[MS_SECTION_HEADER_SIZE] = {0};
-    if ((rc = ms_buf_put(&w->body, h, sizeof h))) goto fail;
-    if ((rc = ms_buf_varint(&w->body, nrows)) || (rc = ms_buf_varint(&w->body, t->ncols))) goto fail;
+    size_t start = w->body.len, nstr = w->dict.n, sbytes = w->dict.bytes.len;
+    if ((rc = ms_writer_scratch(w, t->ncols))) goto fail;
     for (size_t i = 0; i < t->ncols; i++) {
-        unsigned enc;
-        if ((rc = ms_encode_col(w, t, &t->cols[i], &enc))) goto fail;
-        if ((rc = ms_buf_varint(&w->body, t->cols[i].id))) goto fail;
-        unsigned char e = (unsigned char)enc;
-        if ((rc = ms_buf_put(&w->body, &e, 1))) goto fail;
-        if ((rc = ms_buf_varint(&w->body, w->col.len))) goto fail;
-        if ((rc = ms_buf_put(&w->body, w->col.p, w->col.len))) goto fail;
+        w->ecols[i].id = t->cols[i].id;
+        w->ecols[i].type = t->cols[i].type;
+        w->ecols[i].v = t->cols[i].v;
+        if (t->cols[i].type == MS_T_STR) {
+            if ((rc = ms_intern_column(w, t, i, nrows))) goto fail;
+            w->ecols[i].v = w->sidx[i];
+        }
     }
-    ms_section_header(w->body.p + start, t->type, 0, w->body.len - start - MS_SECTION_HEADER_SIZE);
+    w->sec.len = 0;
+    if ((rc = ms_encode_table(&w->enc, w->ecols, t->ncols, nrows, &w->sec)) ||
+        (rc = ms_put_section(&w->body, t->type, 0, &w->sec)))
+        goto fail;
     return 0;
 fail:
     w->body.len = start;
+    ms_strdict_truncate(&w->dict, nstr, sbytes); /* the strings only this table used */
     w->seen[t->type >> 3] &= (unsigned char)~(1u << (t->type & 7)); /* the caller may retry */
     ms_fmt(w->err, sizeof w->err, "encoding section %u: %s", t->type, ms_strerror(rc));
     return rc;
 }
 
+/* The STRINGS section (SPEC.md 5.1): the count, every length, then the
+ * bytes of every string back to back (the strings were interned in order,
+ * so d->bytes already holds them so). */
 static int ms_build_strings(ms_writer *w)
 {
-    ms_buf *b = &w->strsec;
+    ms_buf *b = &w->sec;
     ms_strdict *d = &w->dict;
     b->len = 0;
+    w->strsec.len = 0;
     int rc;
-    unsigned char h[MS_SECTION_HEADER_SIZE] = {0};
-    if ((rc = ms_buf_put(b, h, sizeof h)) || (rc = ms_buf_varint(b, d->n))) return rc;
-    for (size_t i = 0; i < d->n; i++) {
-        const unsigned char *sp = d->len[i] ? d->bytes.p + d->off[i] : NULL; /* NULL + 0 is UB */
-        if ((rc = ms_buf_varint(b, d->len[i])) || (rc = ms_buf_put(b, sp, d->len[i])))
-            return rc;
-    }
-    ms_section_header(b->p, MS_SEC_STRINGS, 0, b->len - MS_SECTION_HEADER_SIZE);
-    return 0;
+    if ((rc = ms_buf_varint(b, d->n))) return rc;
+    for (size_t i = 0; i < d->n; i++)
+        if ((rc = ms_buf_varint(b, d->len[i]))) return rc;
+    if ((rc = ms_buf_put(b, d->bytes.p, d->bytes.len))) return rc;
+    return ms_put_section(&w->strsec, MS_SEC_STRINGS, 0, b);
 }
 
 /* Compresses strsec + body into w->out after room for the record header. */
@@ -639,7 +662,12 @@ int ms_writer_close(ms_writer *w)
     ms_strdict_free(&w->dict);
     ms_buf_free(&w->body);
     ms_buf_free(&w->strsec);
-    ms_buf_free(&w->col);
+    ms_buf_free(&w->sec);
+    ms_encoder_free(&w->enc);
+    for (size_t i = 0; i < w->ecap; i++) free(w->sidx[i]);
+    free(w->sidx);
+    free(w->sidxcap);
+    free(w->ecols);
     ms_buf_free(&w->out);
     free(w);
     return rc;

@@ -4,6 +4,20 @@
  * as the text the kernel prints (/proc/PID/smaps, status, smaps_rollup,
  * memory.stat) plus CSV for the Python sections, compressed with zstd -19.
  *
+ *   [1] building the tables, [2] encode and decode speed (checked cell by
+ *   cell), [3] sizes per section and whole against the text (the issue's
+ *   target: at most 0.5x), [4] the zstd level sweep, [5] (--columns) what
+ *   each mapping and type column costs, [6] the same comparison for a small
+ *   process. tests/bench/bench_real.sh does [3] for live Python processes.
+ *
+ * The comparison is the same data both ways: every value the snapshot
+ * holds is in the text, as the kernel prints it (smaps entries with their
+ * padded header lines and "kB" fields) or as CSV for the Python sections,
+ * and the text is compressed whole, as `zstd -19` compresses a file (the
+ * bench checks its figure against the zstd program). Where the text could
+ * be laid out two reasonable ways (the type's module and qualname in one
+ * field or two) the smaller compressed text is the baseline.
+ *
  * Not a test: the figures depend on the machine. `cmake --build build
  * --target bench` runs it; CTest only runs it tiny (bench_format_smoke) to
  * prove it still works. Uses the public API of libmsformat only, plus
@@ -347,7 +361,9 @@ typedef struct {
 } bench_map;
 
 typedef struct {
-    const char *name, *qualname; /* qualname may be NULL */
+    const char *name;     /* tp_name */
+    const char *qualname; /* __qualname__, NULL if unknown */
+    const char *module;   /* __module__ of heap types, NULL for static types */
     uint64_t count, sizeof_bytes, allocated, flags;
 } bench_type;
 
@@ -921,7 +937,8 @@ static void gen_types(bench_data *d, bench_rng *r, size_t n)
         bench_type *ty = &d->types[t];
         const char *nm = bench_builtins[i].name;
         ty->name = nm;
-        ty->qualname = strchr(nm, '.') ? nm : pool_printf(&d->pool, "builtins.%s", nm);
+        ty->qualname = strrchr(nm, '.') ? strrchr(nm, '.') + 1 : nm; /* static type: no module */
+        ty->module = NULL;
         ty->count = 1000 + rng_pareto(r, 0.5, 20000000);
         uint64_t per = bench_builtins[i].size;
         if (bench_builtins[i].var) per += rng_logu(r, 1, 400);
@@ -970,10 +987,11 @@ static void gen_types(bench_data *d, bench_rng *r, size_t n)
             else
                 snprintf(cls, sizeof cls, "%s%s%s", w1, w2, w3);
             ty->name = pool_printf(&d->pool, "%s", cls);
+            ty->module = mod->name;
             if (rng_chance(r, 0.1)) /* nested class */
-                ty->qualname = pool_printf(&d->pool, "%s.%s.%s", modname, w3, cls);
+                ty->qualname = pool_printf(&d->pool, "%s.%s", w3, cls);
             else
-                ty->qualname = pool_printf(&d->pool, "%s.%s", modname, cls);
+                ty->qualname = ty->name;
             ty->count = rng_pareto(r, 0.7, 5000000);
             uint64_t per;
             int var = rng_chance(r, 0.04); /* subclasses of dict, list, str */
@@ -1215,16 +1233,6 @@ static ms_table *tb_end(bench_tb *b)
     return b->t;
 }
 
-/* What-if transforms of the mapping columns, to measure encodings the
- * writer could apply (the values change meaning; sizes are what count). */
-enum {
-    XF_PAGES = 1,      /* page-multiple KiB fields stored in pages */
-    XF_NO_SIZE = 2,    /* Size dropped: it is (end - start) / 1024 */
-    XF_GAP_LEN = 4,    /* start as the gap after the previous end, end as the length; pages */
-    XF_RESIDUAL = 8,   /* fields stored as differences to the field they usually equal */
-    XF_NO_DERIVED = 16,/* Private_Dirty dropped (Rss - the three others), KPS/MMU dropped when 4 */
-};
-
 /* The mapping columns in id order, as the capture agent would set them. */
 static const unsigned bench_map_cols[] = {
     MS_MAP_START, MS_MAP_END, MS_MAP_PERMS, MS_MAP_OFFSET, MS_MAP_DEV_MAJOR,
@@ -1239,49 +1247,27 @@ static int field_of_col(unsigned col)
     return -1;
 }
 
-/* Value of numeric column `col` of mapping i under transforms `xf`;
- * returns 0 if the column is dropped. */
-static int map_value(const bench_data *d, size_t i, unsigned col, unsigned xf, uint64_t *v)
+/* Value of numeric column `col` of mapping i. */
+static uint64_t map_value(const bench_data *d, size_t i, unsigned col)
 {
     const bench_map *m = &d->maps[i];
     switch (col) {
-    case MS_MAP_START:
-        *v = (xf & XF_GAP_LEN) ? (m->start - (i ? d->maps[i - 1].end : 0)) / PAGE : m->start;
-        return 1;
-    case MS_MAP_END:
-        *v = (xf & XF_GAP_LEN) ? (m->end - m->start) / PAGE : m->end;
-        return 1;
-    case MS_MAP_PERMS: *v = m->perms; return 1;
-    case MS_MAP_OFFSET: *v = (xf & XF_PAGES) ? m->offset / PAGE : m->offset; return 1;
-    case MS_MAP_DEV_MAJOR: *v = m->dev_major; return 1;
-    case MS_MAP_DEV_MINOR: *v = m->dev_minor; return 1;
-    case MS_MAP_INODE: *v = m->inode; return 1;
-    case MS_MAP_DELETED: *v = m->deleted; return 1;
+    case MS_MAP_START: return m->start;
+    case MS_MAP_END: return m->end;
+    case MS_MAP_PERMS: return m->perms;
+    case MS_MAP_OFFSET: return m->offset;
+    case MS_MAP_DEV_MAJOR: return m->dev_major;
+    case MS_MAP_DEV_MINOR: return m->dev_minor;
+    case MS_MAP_INODE: return m->inode;
+    case MS_MAP_DELETED: return m->deleted;
     default: break;
     }
     int f = field_of_col(col);
-    if (f < 0) return 0;
-    if ((xf & XF_NO_SIZE) && f == F_SIZE) return 0;
-    if ((xf & XF_NO_DERIVED) && (f == F_PRIVATE_DIRTY || f == F_KPS || f == F_MMUPS)) return 0;
-    uint64_t x = m->f[f];
-    if (xf & XF_RESIDUAL) {
-        switch (f) {
-        case F_RSS: x = m->f[F_SIZE] - m->f[F_RSS]; break;
-        case F_PSS: x = m->f[F_RSS] - m->f[F_PSS]; break;
-        case F_PSS_DIRTY: x = m->f[F_PSS] - m->f[F_PSS_DIRTY]; break;
-        case F_REFERENCED: x = m->f[F_RSS] - m->f[F_REFERENCED]; break;
-        case F_ANONYMOUS: x = m->f[F_RSS] - m->f[F_ANONYMOUS]; break;
-        case F_SWAP_PSS: x = m->f[F_SWAP] - m->f[F_SWAP_PSS]; break;
-        default: break;
-        }
-    }
-    if ((xf & XF_PAGES) && bench_fields[f].pages) x /= 4;
-    *v = x;
-    return 1;
+    return f < 0 ? 0 : m->f[f];
 }
 
-/* Builds the mappings table; with `only` nonzero, just that column. */
-static ms_table *build_mappings(const bench_data *d, bench_shadow *sh, unsigned xf, unsigned only)
+/* Builds the mappings table; with `skip` nonzero, without that column. */
+static ms_table *build_mappings(const bench_data *d, bench_shadow *sh, unsigned skip)
 {
     bench_tb b;
     tb_begin(&b, MS_SEC_MAPPINGS, sh);
@@ -1295,42 +1281,33 @@ static ms_table *build_mappings(const bench_data *d, bench_shadow *sh, unsigned 
         tb_row(&b);
         for (size_t k = 0; k < ncols; k++) {
             unsigned col = cols[k];
-            if (only && col != only) continue;
-            if (col == MS_MAP_PATH) {
+            if (col == skip) continue;
+            if (col == MS_MAP_PATH)
                 tb_cstr(&b, col, m->path >= 0 ? d->paths[m->path] : NULL);
-            } else if (col == MS_MAP_VMFLAGS) {
+            else if (col == MS_MAP_VMFLAGS)
                 tb_cstr(&b, col, bench_vmflags[m->vmflags]);
-            } else {
-                uint64_t v;
-                if (map_value(d, i, col, xf, &v)) tb_u64(&b, col, v);
-            }
+            else
+                tb_u64(&b, col, map_value(d, i, col));
         }
     }
     return tb_end(&b);
 }
 
-/* Types; `only` as above; `qual_module` stores the qualname without the
- * class name it repeats (what-if). */
-static ms_table *build_types(const bench_data *d, bench_shadow *sh, unsigned only, int qual_module)
+/* Types; with `skip` nonzero, without that column. */
+static ms_table *build_types(const bench_data *d, bench_shadow *sh, unsigned skip)
 {
     bench_tb b;
     tb_begin(&b, MS_SEC_PY_TYPES, sh);
     for (size_t i = 0; i < d->ntypes; i++) {
         const bench_type *t = &d->types[i];
         tb_row(&b);
-        if (!only || only == MS_TY_NAME) tb_cstr(&b, MS_TY_NAME, t->name);
-        if (!only || only == MS_TY_QUALNAME) {
-            size_t ql = t->qualname ? strlen(t->qualname) : 0, nl = strlen(t->name);
-            if (qual_module && t->qualname && ql > nl + 1 &&
-                !strcmp(t->qualname + ql - nl, t->name) && t->qualname[ql - nl - 1] == '.')
-                tb_str(&b, MS_TY_QUALNAME, t->qualname, ql - nl - 1);
-            else
-                tb_cstr(&b, MS_TY_QUALNAME, t->qualname);
-        }
-        if (!only || only == MS_TY_COUNT) tb_u64(&b, MS_TY_COUNT, t->count);
-        if (!only || only == MS_TY_SIZEOF) tb_u64(&b, MS_TY_SIZEOF, t->sizeof_bytes);
-        if (!only || only == MS_TY_ALLOCATED) tb_u64(&b, MS_TY_ALLOCATED, t->allocated);
-        if (!only || only == MS_TY_FLAGS) tb_u64(&b, MS_TY_FLAGS, t->flags);
+        if (skip != MS_TY_NAME) tb_cstr(&b, MS_TY_NAME, t->name);
+        if (skip != MS_TY_QUALNAME) tb_cstr(&b, MS_TY_QUALNAME, t->qualname);
+        if (skip != MS_TY_COUNT) tb_u64(&b, MS_TY_COUNT, t->count);
+        if (skip != MS_TY_SIZEOF) tb_u64(&b, MS_TY_SIZEOF, t->sizeof_bytes);
+        if (skip != MS_TY_ALLOCATED) tb_u64(&b, MS_TY_ALLOCATED, t->allocated);
+        if (skip != MS_TY_FLAGS) tb_u64(&b, MS_TY_FLAGS, t->flags);
+        if (skip != MS_TY_MODULE) tb_cstr(&b, MS_TY_MODULE, t->module);
     }
     return tb_end(&b);
 }
@@ -1430,7 +1407,7 @@ static void build_all(const bench_data *d, bench_tables *T, bench_shadow *sh)
     }
     T->t[MS_SEC_CGROUP_STAT] = tb_end(&b);
 
-    T->t[MS_SEC_MAPPINGS] = build_mappings(d, sh, 0, 0);
+    T->t[MS_SEC_MAPPINGS] = build_mappings(d, sh, 0);
 
     tb_begin(&b, MS_SEC_ROLLUP, sh);
     for (size_t i = 0; i < d->nrollup; i++) {
@@ -1453,7 +1430,7 @@ static void build_all(const bench_data *d, bench_tables *T, bench_shadow *sh)
     tb_u64(&b, MS_PY_POOL_SIZE, 1 << 14);
     T->t[MS_SEC_PY_RUNTIME] = tb_end(&b);
 
-    T->t[MS_SEC_PY_TYPES] = build_types(d, sh, 0, 0);
+    T->t[MS_SEC_PY_TYPES] = build_types(d, sh, 0);
 
     tb_begin(&b, MS_SEC_PY_MODULES, sh);
     for (size_t i = 0; i < d->nmods; i++) {
@@ -1590,6 +1567,28 @@ static void map_vmflags_text(bench_text *t, const bench_map *m)
     text_printf(t, "VmFlags: %s \n", bench_vmflags[m->vmflags]);
 }
 
+/* The type histogram as CSV, one line per type: the fully qualified name
+ * (module.qualname, or qualname alone when the module is unknown) in one
+ * field, or with `split` module and qualname as two fields. Both hold the
+ * same data as the py_types section; the benchmark compares against the
+ * one that compresses better. */
+static void types_csv(const bench_data *d, bench_text *t, int split)
+{
+    text_reserve(t, d->ntypes * 80);
+    text_printf(t, split ? "type,module,qualname,count,sizeof_bytes,allocated_bytes,flags\n"
+                         : "type,qualified_name,count,sizeof_bytes,allocated_bytes,flags\n");
+    for (size_t i = 0; i < d->ntypes; i++) {
+        const bench_type *ty = &d->types[i];
+        const char *mod = ty->module ? ty->module : "", *q = ty->qualname ? ty->qualname : "";
+        if (split)
+            text_printf(t, "%s,%s,%s,", ty->name, mod, q);
+        else
+            text_printf(t, "%s,%s%s%s,", ty->name, mod, *mod ? "." : "", q);
+        text_printf(t, "%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 "\n", ty->count, ty->sizeof_bytes,
+                    ty->allocated, ty->flags);
+    }
+}
+
 static void make_texts(const bench_data *d, bench_texts *X)
 {
     memset(X, 0, sizeof *X);
@@ -1647,15 +1646,7 @@ static void make_texts(const bench_data *d, bench_texts *X)
     text_printf(t, "version: 3.11.7\nhexversion: 0x30b07f0\nflags: shared,pie\n"
                    "executable: /usr/local/bin/python3.11\nlibpython: /usr/local/lib/libpython3.11.so.1.0\n"
                    "allocator: pymalloc\narena_size: 1048576\npool_size: 16384\n");
-    t = &X->s[MS_SEC_PY_TYPES];
-    text_reserve(t, d->ntypes * 80);
-    text_printf(t, "type,qualname,count,sizeof_bytes,allocated_bytes,flags\n");
-    for (size_t i = 0; i < d->ntypes; i++) {
-        const bench_type *ty = &d->types[i];
-        text_printf(t, "%s,%s,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 "\n", ty->name,
-                    ty->qualname ? ty->qualname : "", ty->count, ty->sizeof_bytes, ty->allocated,
-                    ty->flags);
-    }
+    types_csv(d, &X->s[MS_SEC_PY_TYPES], 0);
     t = &X->s[MS_SEC_PY_MODULES];
     text_printf(t, "name,file,flags\n");
     for (size_t i = 0; i < d->nmods; i++)
@@ -1909,6 +1900,7 @@ static void write_file(const char *path, const void *p, size_t n)
 
 typedef struct {
     size_t mappings, types;
+    size_t small_mappings, small_types; /* [6]; 0 mappings: not run */
     int reps, sweep_reps, level, columns, cli, speed_only, keep, cpu_time;
     uint64_t seed;
     const char *out;
@@ -1921,12 +1913,14 @@ static void usage(FILE *f)
             "Measures .msnap encode/decode speed and size against kernel text + zstd -19.\n"
             "  --mappings N    mappings in the synthetic snapshot (default 100000)\n"
             "  --types N       rows of the Python type histogram (default 50000)\n"
+            "  --small-mappings N, --small-types N\n"
+            "                  the small process of [6] (default 120 and 400; 0 mappings: skip [6])\n"
             "  --reps N        timed runs per figure; the median is printed (default 7)\n"
             "  --sweep-reps N  timed runs per level in the zstd level sweep (default 3)\n"
             "  --level N       writer zstd level for the main figures (default 0: library default)\n"
             "  --out DIR       where to write the files (default /dev/shm, else /tmp)\n"
             "  --seed N        PRNG seed (default %#llx)\n"
-            "  --columns       also measure each mapping/type column alone and what-if encodings\n"
+            "  --columns       also measure what each mapping/type column costs ([5])\n"
             "  --no-zstd-cli   do not confirm the text size with the zstd program\n"
             "  --speed         only build/encode/decode times (sections [1] and [2]; for profiling)\n"
             "  --keep          keep the .msnap written in [2] (with --speed) and print its path\n"
@@ -1969,6 +1963,7 @@ static void parse_args(int argc, char **argv, bench_opts *o)
             continue;
         }
         int takes = !strcmp(a, "--mappings") || !strcmp(a, "--types") || !strcmp(a, "--reps") ||
+                    !strcmp(a, "--small-mappings") || !strcmp(a, "--small-types") ||
                     !strcmp(a, "--sweep-reps") || !strcmp(a, "--level") || !strcmp(a, "--out") ||
                     !strcmp(a, "--seed");
         if (!takes) {
@@ -1994,6 +1989,12 @@ static void parse_args(int argc, char **argv, bench_opts *o)
                 exit(2);
             }
             o->mappings = (size_t)v;
+        } else if (!strcmp(a, "--small-mappings") || !strcmp(a, "--small-types")) {
+            if (v > 10000000 || (v && v < 10 && !strcmp(a, "--small-mappings"))) {
+                fprintf(stderr, "bench_format: %s must be 0..10000000 (mappings: 0 or at least 10)\n", a);
+                exit(2);
+            }
+            *(!strcmp(a, "--small-mappings") ? &o->small_mappings : &o->small_types) = (size_t)v;
         } else if (!strcmp(a, "--types")) {
             if (v > 10000000) {
                 fprintf(stderr, "bench_format: --types must be 0..10000000\n");
@@ -2027,336 +2028,42 @@ static const char *level_name(int level, char *buf, size_t n)
     return buf;
 }
 
-/* ------------------------------------------------------------ emulation */
+/* ------------------------------------------------------------ columns */
 
-/* Layouts the public API cannot produce (string table order, delta-coded
- * string references) are measured by rebuilding the payload bytes of
- * SPEC.md 5.1/5.2 here: a STRINGS section and one table section,
- * compressed as the writer does (one zstd frame, same level). The same
- * code run with today's layout is printed next to the real writer's size
- * to show the emulation is faithful. */
-typedef struct {
-    unsigned id;
-    const char *const *s; /* STR column: nrows strings, NULL = null */
-    const uint64_t *v;    /* U64 column: nrows values */
-} emu_col;
-
-typedef struct {
-    const char **str;
-    size_t *len;
-    size_t n, cap;
-    uint32_t *slots;
-    size_t nslots;
-} emu_dict;
-
-static uint64_t emu_hash(const char *s, size_t n)
+/* What each column of the mappings and types sections costs: the record
+ * with the whole table minus the record with the table without that column
+ * (leave one out: a column that other columns are encoded against costs
+ * what they lose without it, too; a negative figure means the section is
+ * smaller with the column than without, because others are stored relative
+ * to it: start and end, size and rss). Printed next to the text of that
+ * field alone compressed with zstd -19, for the mappings. */
+static void report_columns(const bench_data *d, const bench_opts *o, const char *path, ms_table *snap,
+                           uint64_t base, uint64_t map_bytes, uint64_t types_bytes)
 {
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
-    return h;
-}
-
-static uint64_t emu_intern(emu_dict *d, const char *s)
-{
-    size_t n = strlen(s);
-    if ((d->n + 1) * 2 > d->nslots) {
-        size_t ns = d->nslots ? d->nslots * 2 : 1024;
-        uint32_t *sl = calloc(ns, sizeof *sl);
-        if (!sl) bench_die("out of memory");
-        for (size_t i = 0; i < d->n; i++) {
-            size_t j = emu_hash(d->str[i], d->len[i]) & (ns - 1);
-            while (sl[j]) j = (j + 1) & (ns - 1);
-            sl[j] = (uint32_t)(i + 1);
-        }
-        free(d->slots);
-        d->slots = sl;
-        d->nslots = ns;
-    }
-    size_t j = emu_hash(s, n) & (d->nslots - 1);
-    while (d->slots[j]) {
-        size_t i = d->slots[j] - 1;
-        if (d->len[i] == n && !memcmp(d->str[i], s, n)) return i + 1;
-        j = (j + 1) & (d->nslots - 1);
-    }
-    if (d->n == d->cap) {
-        d->cap = d->cap ? d->cap * 2 : 1024;
-        d->str = bench_xrealloc(d->str, d->cap * sizeof *d->str);
-        d->len = bench_xrealloc(d->len, d->cap * sizeof *d->len);
-    }
-    d->str[d->n] = s;
-    d->len[d->n] = n;
-    d->slots[j] = (uint32_t)(d->n + 1);
-    return ++d->n;
-}
-
-static void emu_varint(bench_text *b, uint64_t v)
-{
-    unsigned char t[10];
-    size_t n = 0;
-    while (v >= 0x80) {
-        t[n++] = (unsigned char)(v | 0x80);
-        v >>= 7;
-    }
-    t[n++] = (unsigned char)v;
-    text_put(b, t, n);
-}
-
-static size_t emu_varint_len(uint64_t v)
-{
-    size_t n = 1;
-    while (v >= 0x80) v >>= 7, n++;
-    return n;
-}
-
-static uint64_t emu_zigzag(uint64_t d)
-{
-    return (d << 1) ^ (uint64_t)((int64_t)d >> 63);
-}
-
-static void emu_header(bench_text *b, unsigned type, uint64_t len)
-{
-    unsigned char h[16] = {0};
-    h[0] = (unsigned char)type;
-    h[1] = (unsigned char)(type >> 8);
-    for (int i = 0; i < 8; i++) h[8 + i] = (unsigned char)(len >> (8 * i));
-    text_put(b, h, sizeof h);
-}
-
-enum { EMU_ROW_MAJOR = 1, EMU_REF_DELTA = 2, EMU_NUL_SEP = 4, EMU_INLINE = 8 };
-
-/* Compressed size of STRINGS + one table section of type `type`. With
- * EMU_ROW_MAJOR strings are interned row by row (all string cells of row 0,
- * then row 1...) instead of column by column as the writer does today; with
- * EMU_REF_DELTA string references are stored as zigzag deltas to the
- * previous row's (an encoding 1.x does not have); with EMU_NUL_SEP the
- * string table holds NUL-terminated strings instead of length-prefixed
- * ones (a 2.0 change: 1.0 strings may contain NUL); with EMU_INLINE string
- * columns hold their NUL-terminated strings themselves, in row order, with
- * no string table entry or reference (a new encoding). U64 columns: UVAR or
- * UDELTA, whichever is smaller, as the writer does. */
-static size_t emu_section(unsigned type, size_t nrows, const emu_col *cols, size_t ncols, unsigned mode,
-                          int level)
-{
-    emu_dict d = {0};
-    uint64_t **refs = bench_xmalloc(ncols * sizeof *refs);
-    for (size_t c = 0; c < ncols; c++)
-        refs[c] = cols[c].s && !(mode & EMU_INLINE) ? bench_xmalloc(nrows * sizeof **refs) : NULL;
-    if (mode & EMU_ROW_MAJOR) {
-        for (size_t r = 0; r < nrows; r++)
-            for (size_t c = 0; c < ncols; c++)
-                if (refs[c]) refs[c][r] = cols[c].s[r] ? emu_intern(&d, cols[c].s[r]) : 0;
-    } else {
-        for (size_t c = 0; c < ncols; c++)
-            for (size_t r = 0; refs[c] && r < nrows; r++)
-                refs[c][r] = cols[c].s[r] ? emu_intern(&d, cols[c].s[r]) : 0;
-    }
-    bench_text strs = {0}, body = {0}, col = {0}, all = {0};
-    emu_varint(&strs, d.n);
-    for (size_t i = 0; i < d.n; i++) {
-        if (!(mode & EMU_NUL_SEP)) emu_varint(&strs, d.len[i]);
-        text_put(&strs, d.str[i], d.len[i]);
-        if (mode & EMU_NUL_SEP) text_put(&strs, "", 1);
-    }
-    emu_varint(&body, nrows);
-    emu_varint(&body, ncols);
-    for (size_t c = 0; c < ncols; c++) {
-        col.len = 0;
-        unsigned enc;
-        if (cols[c].s && !refs[c]) {
-            enc = 5;
-            for (size_t r = 0; r < nrows; r++) {
-                const char *v = cols[c].s[r] ? cols[c].s[r] : "\xff"; /* some null marker */
-                text_put(&col, v, strlen(v) + 1);
-            }
-        } else if (refs[c]) {
-            enc = 4;
-            uint64_t prev = 0;
-            for (size_t r = 0; r < nrows; r++) {
-                emu_varint(&col, (mode & EMU_REF_DELTA) ? emu_zigzag(refs[c][r] - prev) : refs[c][r]);
-                prev = refs[c][r];
-            }
-        } else {
-            size_t plain = 0, delta = 0;
-            uint64_t prev = 0;
-            for (size_t r = 0; r < nrows; r++) {
-                plain += emu_varint_len(cols[c].v[r]);
-                delta += emu_varint_len(emu_zigzag(cols[c].v[r] - prev));
-                prev = cols[c].v[r];
-            }
-            enc = delta < plain ? 3 : 1;
-            prev = 0;
-            for (size_t r = 0; r < nrows; r++) {
-                emu_varint(&col, enc == 3 ? emu_zigzag(cols[c].v[r] - prev) : cols[c].v[r]);
-                prev = cols[c].v[r];
-            }
-        }
-        emu_varint(&body, cols[c].id);
-        unsigned char e = (unsigned char)enc;
-        text_put(&body, &e, 1);
-        emu_varint(&body, col.len);
-        text_put(&body, col.p, col.len);
-    }
-    emu_header(&all, MS_SEC_STRINGS, strs.len);
-    text_put(&all, strs.p, strs.len);
-    emu_header(&all, type, body.len);
-    text_put(&all, body.p, body.len);
-    size_t bound = ZSTD_compressBound(all.len);
-    void *out = bench_xmalloc(bound);
-    size_t z = ZSTD_compress(out, bound, all.p, all.len, level ? level : 9);
-    if (ZSTD_isError(z)) bench_die("ZSTD_compress: %s", ZSTD_getErrorName(z));
-    free(out);
-    for (size_t c = 0; c < ncols; c++) free(refs[c]);
-    free(refs);
-    free(d.str);
-    free(d.len);
-    free(d.slots);
-    text_free(&strs);
-    text_free(&body);
-    text_free(&col);
-    text_free(&all);
-    return z;
-}
-
-/* The qualname without the class name it repeats: the module (and outer
- * classes) only, for a column "module" that a minor version could add. */
-static const char *emu_qual_module(bench_pool *p, const bench_type *t)
-{
-    if (!t->qualname) return NULL;
-    size_t ql = strlen(t->qualname), nl = strlen(t->name);
-    if (ql > nl + 1 && !strcmp(t->qualname + ql - nl, t->name) && t->qualname[ql - nl - 1] == '.') {
-        char *s = pool_alloc(p, ql - nl);
-        memcpy(s, t->qualname, ql - nl - 1);
-        s[ql - nl - 1] = 0;
-        return s;
-    }
-    return t->qualname;
-}
-
-typedef struct {
-    long long types, mods; /* bytes saved (positive) by the best layout that 1.x allows */
-    long long types_all, mods_all; /* ... by every change measured, 2.0 ones included */
-} emu_savings;
-
-static void report_emulation(bench_data *d, int level, uint64_t types_real, uint64_t mods_real, emu_savings *sv)
-{
-    size_t n = d->ntypes;
-    const char **name = bench_xmalloc((n ? n : 1) * sizeof *name), **qual = bench_xmalloc((n ? n : 1) * sizeof *qual);
-    const char **qmod = bench_xmalloc((n ? n : 1) * sizeof *qmod);
-    uint64_t *cnt = bench_xmalloc((n ? n : 1) * 8), *szo = bench_xmalloc((n ? n : 1) * 8);
-    uint64_t *alc = bench_xmalloc((n ? n : 1) * 8), *flg = bench_xmalloc((n ? n : 1) * 8);
-    for (size_t i = 0; i < n; i++) {
-        const bench_type *t = &d->types[i];
-        name[i] = t->name;
-        qual[i] = t->qualname;
-        qmod[i] = emu_qual_module(&d->pool, t);
-        cnt[i] = t->count;
-        szo[i] = t->sizeof_bytes;
-        alc[i] = t->allocated;
-        flg[i] = t->flags;
-    }
-    emu_col tc[6] = {{MS_TY_NAME, name, NULL}, {MS_TY_QUALNAME, qual, NULL}, {MS_TY_COUNT, NULL, cnt},
-                     {MS_TY_SIZEOF, NULL, szo}, {MS_TY_ALLOCATED, NULL, alc}, {MS_TY_FLAGS, NULL, flg}};
-    printf("\n[7] string layout of the types and modules sections (emulated: the bench rebuilds the\n"
-           "    SPEC 5.1/5.2 bytes of STRINGS + that section and compresses them as the writer does)\n");
-    size_t t0 = emu_section(MS_SEC_PY_TYPES, n, tc, 6, 0, level);
-    size_t t1 = emu_section(MS_SEC_PY_TYPES, n, tc, 6, EMU_ROW_MAJOR, level);
-    size_t t2 = emu_section(MS_SEC_PY_TYPES, n, tc, 6, EMU_REF_DELTA, level);
-    size_t t3 = emu_section(MS_SEC_PY_TYPES, n, tc, 6, EMU_ROW_MAJOR | EMU_REF_DELTA, level);
-    size_t t6 = emu_section(MS_SEC_PY_TYPES, n, tc, 6, EMU_ROW_MAJOR | EMU_NUL_SEP, level);
-    size_t t7 = emu_section(MS_SEC_PY_TYPES, n, tc, 6, EMU_INLINE, level);
-    size_t t0_19 = emu_section(MS_SEC_PY_TYPES, n, tc, 6, 0, 19);
-    tc[1].s = qmod;
-    size_t t4 = emu_section(MS_SEC_PY_TYPES, n, tc, 6, EMU_ROW_MAJOR, level);
-    size_t t5 = emu_section(MS_SEC_PY_TYPES, n, tc, 6, EMU_ROW_MAJOR | EMU_REF_DELTA | EMU_NUL_SEP, level);
-    size_t t5_19 = emu_section(MS_SEC_PY_TYPES, n, tc, 6, EMU_ROW_MAJOR | EMU_REF_DELTA | EMU_NUL_SEP, 19);
-    size_t t8 = emu_section(MS_SEC_PY_TYPES, n, tc, 6, EMU_INLINE, level);
-#define EMU_LINE(what, z, base)                                                                   \
-    printf("    %-74s %9zu %+6.1f%%\n", what, (size_t)(z), 100.0 * ((double)(z) - (double)(base)) / (double)(base))
-    printf("    py_types (real writer: %" PRIu64 " bytes added to a record)\n", types_real);
-    EMU_LINE("today: strings interned column by column, refs as plain varints", t0, t0);
-    EMU_LINE("strings interned row by row (writer-only change, files stay 1.0)", t1, t0);
-    EMU_LINE("refs as zigzag deltas to the previous row (new encoding: format 2.0)", t2, t0);
-    EMU_LINE("row by row + delta refs", t3, t0);
-    EMU_LINE("row by row + NUL-terminated strings, no length prefix (format 2.0)", t6, t0);
-    EMU_LINE("strings inline in the column, NUL-terminated, no refs (new encoding)", t7, t0);
-    EMU_LINE("row by row + qualname without the class name (new column, minor version)", t4, t0);
-    EMU_LINE("row by row + delta refs + NUL-terminated + qualname without the class name", t5, t0);
-    EMU_LINE("today, zstd level 19", t0_19, t0);
-    EMU_LINE("all three changes, zstd level 19", t5_19, t0);
-    EMU_LINE("inline strings + qualname without the class name", t8, t0);
-
-    size_t m = d->nmods;
-    const char **mn = bench_xmalloc((m ? m : 1) * sizeof *mn), **mf = bench_xmalloc((m ? m : 1) * sizeof *mf);
-    uint64_t *mfl = bench_xmalloc((m ? m : 1) * 8);
-    for (size_t i = 0; i < m; i++) {
-        mn[i] = d->mods[i].name;
-        mf[i] = d->mods[i].file;
-        mfl[i] = d->mods[i].flags;
-    }
-    emu_col mc[3] = {{MS_MOD_NAME, mn, NULL}, {MS_MOD_FILE, mf, NULL}, {MS_MOD_FLAGS, NULL, mfl}};
-    size_t m0 = emu_section(MS_SEC_PY_MODULES, m, mc, 3, 0, level);
-    size_t m1 = emu_section(MS_SEC_PY_MODULES, m, mc, 3, EMU_ROW_MAJOR, level);
-    size_t m2 = emu_section(MS_SEC_PY_MODULES, m, mc, 3, EMU_REF_DELTA, level);
-    size_t m3 = emu_section(MS_SEC_PY_MODULES, m, mc, 3, EMU_ROW_MAJOR | EMU_REF_DELTA | EMU_NUL_SEP, level);
-    size_t m4 = emu_section(MS_SEC_PY_MODULES, m, mc, 3, EMU_INLINE, level);
-    printf("    py_modules (real writer: %" PRIu64 " bytes added to a record)\n", mods_real);
-    EMU_LINE("today", m0, m0);
-    EMU_LINE("strings interned row by row", m1, m0);
-    EMU_LINE("refs as zigzag deltas", m2, m0);
-    EMU_LINE("row by row + delta refs + NUL-terminated strings", m3, m0);
-    EMU_LINE("strings inline in the column, NUL-terminated, no refs (new encoding)", m4, m0);
-#undef EMU_LINE
-    sv->types = (long long)t0 - (long long)(t4 < t1 ? t4 : t1);
-    sv->mods = (long long)m0 - (long long)m1;
-    sv->types_all = (long long)t0 - (long long)(t8 < t5 ? t8 : t5);
-    sv->mods_all = (long long)m0 - (long long)(m4 < m3 ? m4 : m3);
-    free(name);
-    free(qual);
-    free(qmod);
-    free(cnt);
-    free(szo);
-    free(alc);
-    free(flg);
-    free(mn);
-    free(mf);
-    free(mfl);
-}
-
-/* Per-column sizes of the mappings and types sections, and what-if
- * encodings of the mappings (--columns). */
-static uint64_t report_columns(const bench_data *d, const bench_opts *o, const char *path, ms_table *snap,
-                               uint64_t base, uint64_t map_bytes, uint64_t types_bytes)
-{
-    printf("\n[5] what the compressed mappings section is made of (writer level %s; each column\n"
-           "    written alone: record with snapshot + that column, minus snapshot alone)\n",
+    printf("\n[5] what each column costs (writer level %s): the section's bytes minus the section's\n"
+           "    bytes without that column (negative: the others are stored relative to it);\n"
+           "    text+zstd19 = that smaps field alone as the kernel prints it\n",
            o->level ? "as --level" : "default");
-    printf("    %-18s %12s %14s %10s\n", "column", "msnap bytes", "text+zstd19", "msnap/text");
+    printf("    %-22s %12s %14s\n", "mappings column", "msnap bytes", "text+zstd19");
     bench_text t = {0};
     unsigned cols[64];
     size_t ncols = 0;
     for (size_t k = 0; k < NELEM(bench_map_cols); k++) cols[ncols++] = bench_map_cols[k];
     for (int f = 0; f < F_COUNT; f++) cols[ncols++] = bench_fields[f].col;
     cols[ncols++] = MS_MAP_VMFLAGS;
-    uint64_t sum = 0, hdr_sum = 0;
+    long long sum = 0;
     for (size_t k = 0; k < ncols; k++) {
-        ms_table *mt = build_mappings(d, NULL, 0, cols[k]);
-        uint64_t b = section_bytes(path, o->level, snap, mt, base);
+        ms_table *mt = build_mappings(d, NULL, cols[k]);
+        uint64_t without = section_bytes(path, o->level, snap, mt, base);
         ms_table_free(mt);
+        long long b = (long long)map_bytes - (long long)without;
         sum += b;
         const char *name;
         ms_coltype ct;
         if (ms_column_info(MS_SEC_MAPPINGS, cols[k], &name, &ct)) name = "?";
         int f = field_of_col(cols[k]);
         if (f < 0 && cols[k] != MS_MAP_VMFLAGS) {
-            hdr_sum += b;
-            printf("    %-18s %12" PRIu64 "\n", name, b);
-            if (cols[k] == MS_MAP_DELETED) {
-                t.len = 0;
-                for (size_t i = 0; i < d->nmaps; i++) map_header_text(&t, d, &d->maps[i]);
-                size_t z = zstd19(t.p, t.len);
-                printf("    %-18s %12" PRIu64 " %14zu %10.2f   (the header line: start..deleted)\n",
-                       "= header columns", hdr_sum, z, (double)hdr_sum / (double)z);
-            }
+            printf("    %-22s %12lld\n", name, b);
             continue;
         }
         t.len = 0;
@@ -2366,67 +2073,134 @@ static uint64_t report_columns(const bench_data *d, const bench_opts *o, const c
             else
                 map_vmflags_text(&t, &d->maps[i]);
         }
-        size_t z = zstd19(t.p, t.len);
-        printf("    %-18s %12" PRIu64 " %14zu %10.2f\n", name, b, z, (double)b / (double)z);
+        printf("    %-22s %12lld %14zu\n", name, b, zstd19(t.p, t.len));
     }
-    printf("    %-18s %12" PRIu64 "   (whole section written at once: %" PRIu64 ")\n", "sum of columns", sum,
-           map_bytes);
-
-    printf("\n    types section, each column alone:\n");
+    t.len = 0;
+    for (size_t i = 0; i < d->nmaps; i++) map_header_text(&t, d, &d->maps[i]);
+    printf("    %-22s %12lld   (whole section: %" PRIu64 "; the header lines start..path alone: %zu)\n",
+           "sum of columns", sum, map_bytes, zstd19(t.p, t.len));
+    printf("    %-22s %12s\n", "py_types column", "msnap bytes");
     static const unsigned tcols[] = {MS_TY_NAME, MS_TY_QUALNAME, MS_TY_COUNT, MS_TY_SIZEOF,
-                                     MS_TY_ALLOCATED, MS_TY_FLAGS};
+                                     MS_TY_ALLOCATED, MS_TY_FLAGS, MS_TY_MODULE};
     for (size_t k = 0; k < NELEM(tcols); k++) {
-        ms_table *tt = build_types(d, NULL, tcols[k], 0);
-        uint64_t b = section_bytes(path, o->level, snap, tt, base);
+        ms_table *tt = build_types(d, NULL, tcols[k]);
+        uint64_t without = section_bytes(path, o->level, snap, tt, base);
         ms_table_free(tt);
         const char *name;
         ms_coltype ct;
         if (ms_column_info(MS_SEC_PY_TYPES, tcols[k], &name, &ct)) name = "?";
-        printf("    %-18s %12" PRIu64 "\n", name, b);
-    }
-    {
-        ms_table *tt = build_types(d, NULL, 0, 1);
-        uint64_t b = section_bytes(path, o->level, snap, tt, base);
-        ms_table_free(tt);
-        printf("    what-if qualname stored as the module only (name not repeated): %" PRIu64
-               " bytes instead of %" PRIu64 " (%+.1f%%)\n",
-               b, types_bytes, 100.0 * ((double)b - (double)types_bytes) / (double)types_bytes);
-    }
-
-    printf("\n[6] what-if encodings of the mappings section (same data; measured by storing the\n"
-           "    transformed values through the public API; writer level %s)\n",
-           o->level ? "as --level" : "default");
-    static const struct {
-        unsigned xf;
-        const char *what;
-    } wi[] = {
-        {0, "as today"},
-        {XF_PAGES, "page-multiple KiB fields and offset in pages (KiB/4)"},
-        {XF_NO_SIZE, "drop Size (= (end-start)/1024)"},
-        {XF_GAP_LEN, "start as gap after previous end, end as length in pages"},
-        {XF_RESIDUAL, "fields as residuals (Size-Rss, Rss-Pss, Pss-Pss_Dirty, Rss-Referenced, ...)"},
-        {XF_NO_DERIVED, "drop Private_Dirty (Rss - other three), KernelPageSize/MMUPageSize"},
-        {XF_NO_SIZE | XF_NO_DERIVED, "drop the derivable columns only (Size, Private_Dirty, page sizes)"},
-        {XF_NO_SIZE | XF_NO_DERIVED | XF_GAP_LEN, "drop derivable + gap/length"},
-        {XF_NO_SIZE | XF_NO_DERIVED | XF_GAP_LEN | XF_RESIDUAL, "drop derivable + gap/length + residuals"},
-        {XF_PAGES | XF_NO_SIZE | XF_GAP_LEN | XF_RESIDUAL | XF_NO_DERIVED, "all of the above"},
-    };
-    uint64_t best = map_bytes;
-    for (size_t k = 0; k < NELEM(wi); k++) {
-        ms_table *mt = build_mappings(d, NULL, wi[k].xf, 0);
-        uint64_t b = section_bytes(path, o->level, snap, mt, base);
-        ms_table_free(mt);
-        printf("    %-80s %9" PRIu64 " %+6.1f%%\n", wi[k].what, b,
-               100.0 * ((double)b - (double)map_bytes) / (double)map_bytes);
-        if (b < best) best = b;
+        printf("    %-22s %12lld\n", name, (long long)types_bytes - (long long)without);
     }
     text_free(&t);
-    return best;
+}
+
+/* ---------------------------------------------------------------- sizes */
+
+typedef struct {
+    size_t text19;       /* whole text + zstd -19: the baseline */
+    uint64_t base;       /* record holding only the snapshot section */
+    uint64_t map_bytes, types_bytes; /* bytes the mappings / py_types sections add to a record */
+} bench_sizes;
+
+/* Writes the snapshot of T at the writer's level and at 19, and the text
+ * of the same data; prints the ratios (`full`: per section too). */
+static bench_sizes report_sizes(const bench_data *d, bench_tables *T, const bench_opts *o, const char *path,
+                                const char *spath, const char *tpath, int full)
+{
+    bench_sizes r = {0};
+    char lv[16];
+    bench_texts X;
+    make_texts(d, &X);
+    bench_text all = {0}, split = {0};
+    types_csv(d, &split, 1);
+    size_t ti_a = 0, ti_b = 0; /* where the types text starts in the two whole texts */
+    bench_text all_b = {0};
+    for (size_t i = 0; i < NELEM(X.s); i++) {
+        if (i == MS_SEC_PY_TYPES) ti_a = all.len, ti_b = all_b.len;
+        text_put(&all, X.s[i].p ? X.s[i].p : "", X.s[i].len);
+        if (i == MS_SEC_PY_TYPES)
+            text_put(&all_b, split.p, split.len);
+        else
+            text_put(&all_b, X.s[i].p ? X.s[i].p : "", X.s[i].len);
+    }
+    (void)ti_a;
+    (void)ti_b;
+    double tz0 = bench_now();
+    size_t za = zstd19(all.p, all.len);
+    double tz = bench_now() - tz0;
+    size_t zb = zstd19(all_b.p, all_b.len);
+    r.text19 = za < zb ? za : zb;
+    int wl = o->level ? o->level : 9; /* the writer's default, msnap_writer.c */
+    ms_table *tabs[MS_SEC_MAX_KNOWN + 1];
+    size_t ntabs = tables_list(T, tabs);
+    bench_write w = write_snapshot(path, o->level, tabs, ntabs);
+    bench_write w19 = write_snapshot(path, 19, tabs, ntabs);
+    ms_table *snap = T->t[MS_SEC_SNAPSHOT];
+    r.base = write_snapshot(spath, o->level, &snap, 1).record;
+    if (full) {
+        printf("    %-16s %11s %11s %11s %11s %7s\n", "section", "text", "text+zstd19", "msnap", "text+zstd", "ratio");
+        printf("    %-16s %11s %11s %11s %8s%-3d %7s\n", "", "bytes", "bytes", "bytes", "level ", wl, "msnap/19");
+        for (size_t i = 1; i < NELEM(X.s); i++) {
+            if (!T->t[i]) continue;
+            const bench_text *x = &X.s[i];
+            size_t tz_i = zstd19(x->p ? x->p : "", x->len);
+            size_t tl_i = zstd_size(x->p ? x->p : "", x->len, wl);
+            size_t zq = tz_i, zs = 0;
+            if (i == MS_SEC_PY_TYPES) { /* the better of the two CSV layouts */
+                zs = zstd19(split.p, split.len);
+                size_t ls = zstd_size(split.p, split.len, wl);
+                if (zs < tz_i) tz_i = zs, x = &split;
+                if (ls < tl_i) tl_i = ls;
+            }
+            uint64_t mb = i == MS_SEC_SNAPSHOT ? r.base : section_bytes(spath, o->level, snap, T->t[i], r.base);
+            if (i == MS_SEC_MAPPINGS) r.map_bytes = mb;
+            if (i == MS_SEC_PY_TYPES) r.types_bytes = mb;
+            printf("    %-16s %11zu %11zu %11" PRIu64 " %11zu %7.3f\n", ms_section_name((unsigned)i), x->len, tz_i, mb,
+                   tl_i, (double)mb / (double)tz_i);
+            if (i == MS_SEC_PY_TYPES)
+                printf("    %-16s (CSV with the qualified name in one field: %zu, with module,qualname: %zu)\n", "",
+                       zq, zs);
+        }
+        printf("    (msnap per section = bytes the section adds to a record (snapshot: the whole one-section\n"
+               "     record); text per section compressed alone; ratio = msnap / text+zstd19)\n");
+        size_t all_l = zstd_size(all.p, all.len, wl);
+        printf("    %-16s %11zu %11zu %11" PRIu64 " %11zu %7.3f   <- whole snapshot, compressed as one\n", "TOTAL",
+               all.len, r.text19, w.record, all_l, (double)w.record / (double)r.text19);
+        printf("    (whole text with the qualified-name CSV: %zu bytes after zstd -19; with module,qualname: %zu)\n",
+               za, zb);
+    }
+    printf("    ratio msnap / (text + zstd -19) = %.3f at writer level %s (record %" PRIu64 " bytes), %.3f at\n"
+           "    level 19 (%" PRIu64 " bytes); text + zstd -19 = %zu bytes; target <= 0.5: %s\n",
+           (double)w.record / (double)r.text19, level_name(o->level, lv, sizeof lv), w.record,
+           (double)w19.record / (double)r.text19, w19.record, r.text19,
+           (double)w.record / (double)r.text19 <= 0.5 ? "MET" : "NOT MET");
+    if (full) {
+        printf("    (zstd -19 on the text took %.1f s: %.2f MB/s)\n", tz, mbps(all.len, tz));
+        if (o->cli) {
+            write_file(tpath, all.p, all.len);
+            uint64_t cz = zstd_cli19(tpath);
+            if (cz)
+                printf("    check with the zstd program: `zstd -19` of the text file = %" PRIu64
+                       " bytes, %+.2f%% from the library's %zu\n",
+                       cz, 100.0 * ((double)cz - (double)za) / (double)za, za);
+            else
+                printf("    zstd program not found: library figure only\n");
+            unlink(tpath);
+        }
+        printf("    bytes per 1,000 mappings: mappings section %.0f (text+zstd19 of smaps alone %.0f)\n",
+               (double)r.map_bytes * 1000.0 / (double)d->nmaps,
+               (double)zstd19(X.s[MS_SEC_MAPPINGS].p, X.s[MS_SEC_MAPPINGS].len) * 1000.0 / (double)d->nmaps);
+    }
+    text_free(&all);
+    text_free(&all_b);
+    text_free(&split);
+    free_texts(&X);
+    return r;
 }
 
 int main(int argc, char **argv)
 {
-    bench_opts o = {100000, 50000, 7, 3, 0, 0, 1, 0, 0, 0, BENCH_SEED, NULL};
+    bench_opts o = {100000, 50000, 120, 400, 7, 3, 0, 0, 1, 0, 0, 0, BENCH_SEED, NULL};
     parse_args(argc, argv, &o);
     if (o.cpu_time) bench_clock = CLOCK_THREAD_CPUTIME_ID;
     if (!o.out) {
@@ -2495,10 +2269,14 @@ int main(int argc, char **argv)
     verify(path, &sh, &T, o.reps);
     printf("[2] writer level %s: raw payload %" PRIu64 " bytes -> record %" PRIu64 " bytes (%.1fx)\n",
            level_name(o.level, lv, sizeof lv), w.raw, w.record, (double)w.raw / (double)w.record);
-    printf("    encode ms_writer_begin/add x%zu/end: %8.1f ms = %7.1f MB/s (one writer, %d snapshots;\n"
-           "           the first, with the writer's buffers still cold: %.1f ms = %.1f MB/s)\n",
-           ntabs, enc_s * 1e3, mbps(w.raw, enc_s), o.reps, first_s * 1e3, mbps(w.raw, first_s));
-    printf("    decode ms_reader_open + ms_reader_next: %6.1f ms = %7.1f MB/s\n", dec_s * 1e3, mbps(w.raw, dec_s));
+    printf("    encode ms_writer_begin/add x%zu/end: %8.1f ms = %7.1f MB/s = %5.1f M cells/s (one writer,\n"
+           "           %d snapshots; the first, with the writer's buffers still cold: %.1f ms = %.1f MB/s)\n",
+           ntabs, enc_s * 1e3, mbps(w.raw, enc_s), (double)sh.n / 1e6 / enc_s, o.reps, first_s * 1e3,
+           mbps(w.raw, first_s));
+    printf("    decode ms_reader_open + ms_reader_next: %6.1f ms = %7.1f MB/s = %5.1f M cells/s\n", dec_s * 1e3,
+           mbps(w.raw, dec_s), (double)sh.n / 1e6 / dec_s);
+    printf("    (MB/s count the raw payload, which a better encoding makes smaller: compare ms or cells/s\n"
+           "     across format changes)\n");
     printf("    round trip checked: all %zu cells of each of the %d snapshots read back equal\n", sh.n, o.reps);
 
     if (o.speed_only) {
@@ -2516,57 +2294,12 @@ int main(int argc, char **argv)
     }
 
     /* [3] size against text + zstd -19 */
-    bench_texts X;
-    make_texts(&d, &X);
-    bench_text all = {0};
-    for (size_t i = 0; i < NELEM(X.s); i++) text_put(&all, X.s[i].p ? X.s[i].p : "", X.s[i].len);
     printf("\n[3] size: .msnap record vs the same data as text (smaps as the kernel prints it, types\n"
-           "    as CSV type,qualname,count,sizeof_bytes,allocated_bytes,flags, the rest as printed)\n"
-           "    compressed with zstd level 19: ZSTD_compress(..., 19), the parameters `zstd -19` uses\n");
-    double tz0 = bench_now();
-    size_t all_z = zstd19(all.p, all.len);
-    double tz = bench_now() - tz0;
+           "    as CSV, the rest as printed) compressed with zstd level 19: ZSTD_compress(..., 19), the\n"
+           "    parameters `zstd -19` uses. The types CSV is written two ways, the fully qualified name\n"
+           "    in one field or module and qualname in two: the smaller is the baseline.\n");
     ms_table *snap = T.t[MS_SEC_SNAPSHOT];
-    bench_write wb = write_snapshot(spath, o.level, &snap, 1);
-    uint64_t base = wb.record;
-    int wl = o.level ? o.level : 9; /* the writer's default, msnap_writer.c */
-    printf("    %-16s %11s %11s %11s %11s %7s\n", "section", "text", "text+zstd19", "msnap", "text+zstd", "ratio");
-    printf("    %-16s %11s %11s %11s %8s%-3d %7s\n", "", "bytes", "bytes", "bytes", "level ", wl, "msnap/19");
-    uint64_t map_bytes = 0, types_bytes = 0, mods_bytes = 0;
-    for (size_t i = 1; i < NELEM(X.s); i++) {
-        if (!T.t[i]) continue;
-        size_t tz_i = zstd19(X.s[i].p ? X.s[i].p : "", X.s[i].len);
-        size_t tl_i = zstd_size(X.s[i].p ? X.s[i].p : "", X.s[i].len, wl);
-        uint64_t mb = i == MS_SEC_SNAPSHOT ? base : section_bytes(spath, o.level, snap, T.t[i], base);
-        if (i == MS_SEC_MAPPINGS) map_bytes = mb;
-        if (i == MS_SEC_PY_TYPES) types_bytes = mb;
-        if (i == MS_SEC_PY_MODULES) mods_bytes = mb;
-        printf("    %-16s %11zu %11zu %11" PRIu64 " %11zu %7.3f\n", ms_section_name((unsigned)i), X.s[i].len, tz_i,
-               mb, tl_i, (double)mb / (double)tz_i);
-    }
-    printf("    (msnap per section = bytes the section adds to a record (snapshot: the whole one-section\n"
-           "     record); text per section compressed alone; ratio = msnap / text+zstd19)\n");
-    size_t all_l = zstd_size(all.p, all.len, wl);
-    printf("    %-16s %11zu %11zu %11" PRIu64 " %11zu %7.3f   <- whole snapshot, compressed as one\n", "TOTAL",
-           all.len, all_z, w.record, all_l, (double)w.record / (double)all_z);
-    printf("    ratio msnap / (text + zstd -19) = %.3f at writer level %s; target <= 0.5: %s\n",
-           (double)w.record / (double)all_z, level_name(o.level, lv, sizeof lv),
-           (double)w.record / (double)all_z <= 0.5 ? "MET" : "NOT MET");
-    printf("    (zstd -19 on the text took %.1f s: %.2f MB/s)\n", tz, mbps(all.len, tz));
-    if (o.cli) {
-        write_file(tpath, all.p, all.len);
-        uint64_t cz = zstd_cli19(tpath);
-        if (cz)
-            printf("    check with the zstd program: `zstd -19` of the text file = %" PRIu64
-                   " bytes, %+.2f%% from the library's %zu\n",
-                   cz, 100.0 * ((double)cz - (double)all_z) / (double)all_z, all_z);
-        else
-            printf("    zstd program not found: library figure only\n");
-        unlink(tpath);
-    }
-    printf("    bytes per 1,000 mappings: mappings section %.0f (text+zstd19 of smaps alone %.0f)\n",
-           (double)map_bytes * 1000.0 / (double)d.nmaps,
-           (double)zstd19(X.s[MS_SEC_MAPPINGS].p, X.s[MS_SEC_MAPPINGS].len) * 1000.0 / (double)d.nmaps);
+    bench_sizes sz = report_sizes(&d, &T, &o, path, spath, tpath, 1);
 
     /* [4] level sweep */
     printf("\n[4] writer zstd level (the default is set in msnap_writer.c ms_writer_new)\n");
@@ -2580,25 +2313,30 @@ int main(int argc, char **argv)
         uint64_t lbase = write_snapshot(spath, levels[k], &snap, 1).record;
         uint64_t lmap = section_bytes(spath, levels[k], snap, T.t[MS_SEC_MAPPINGS], lbase);
         printf("    %5d %12" PRIu64 " %10.1f %12" PRIu64 " %14.0f %8.3f\n", levels[k], lw.record, mbps(lw.raw, s),
-               lmap, (double)lmap * 1000.0 / (double)d.nmaps, (double)lw.record / (double)all_z);
+               lmap, (double)lmap * 1000.0 / (double)d.nmaps, (double)lw.record / (double)sz.text19);
     }
     printf("    (bytes/1000 mappings: the mappings section's share; ratio: whole record / whole text+zstd19)\n");
 
-    if (o.columns) {
-        uint64_t best_map = report_columns(&d, &o, spath, snap, base, map_bytes, types_bytes);
-        emu_savings sv;
-        report_emulation(&d, o.level, types_bytes, mods_bytes, &sv);
-        double now = (double)w.record;
-        double legal = now - (double)sv.types - (double)sv.mods;
-        double all_ch = now - (double)sv.types_all - (double)sv.mods_all - (double)(map_bytes - best_map);
-        printf("\n[8] projected whole record at writer level %s (today minus the savings measured above)\n",
-               level_name(o.level, lv, sizeof lv));
-        printf("    today                                                         %9.0f  ratio %.3f\n", now,
-               now / (double)all_z);
-        printf("    strings row by row, types module column (1.x: writer + minor)   %9.0f  ratio %.3f\n", legal,
-               legal / (double)all_z);
-        printf("    ... + best mappings what-if, delta refs or inline strings (2.0) %9.0f  ratio %.3f\n", all_ch,
-               all_ch / (double)all_z);
+    if (o.columns) report_columns(&d, &o, spath, snap, sz.base, sz.map_bytes, sz.types_bytes);
+
+    /* [6] a small process: the same generator, few mappings and types */
+    if (o.small_mappings) {
+        bench_data sd = {0};
+        bench_rng sr;
+        rng_seed(&sr, o.seed);
+        sd.pid = 48213;
+        sd.swap_on = 1;
+        gen_mappings(&sd, &sr, o.small_mappings);
+        gen_types(&sd, &sr, o.small_types);
+        gen_misc(&sd, &sr);
+        bench_tables ST;
+        build_all(&sd, &ST, NULL);
+        printf("\n[6] a small process: %zu mappings, %zu type rows in %zu modules (same generator; a live\n"
+               "    capture of a small Python process: tests/bench/bench_real.sh)\n",
+               sd.nmaps, sd.ntypes, sd.nmods);
+        report_sizes(&sd, &ST, &o, path, spath, tpath, 0);
+        free_all(&ST);
+        bench_data_free(&sd);
     }
 
     unlink(path);
@@ -2608,8 +2346,6 @@ int main(int argc, char **argv)
     free(td);
     free(tb);
     free(sh.c);
-    text_free(&all);
-    free_texts(&X);
     free_all(&T);
     bench_data_free(&d);
     if (fflush(stdout) != 0 || ferror(stdout)) {

@@ -621,10 +621,10 @@ size_t tf_payload_col_encoding_at(const unsigned char *raw, size_t rawlen, unsig
 {
     const unsigned char *p = raw, *end = raw + rawlen;
     while (p < end) {
-        assert_true((size_t)(end - p) >= MS_SECTION_HEADER_SIZE);
-        unsigned t = ms_get_le16(p);
-        uint64_t slen = ms_get_le64(p + 8);
-        p += MS_SECTION_HEADER_SIZE;
+        uint64_t t = 0, flags = 0, slen = 0; /* section header: three varints */
+        assert_int_equal(ms_varint_get(&p, end, &t), 0);
+        assert_int_equal(ms_varint_get(&p, end, &flags), 0);
+        assert_int_equal(ms_varint_get(&p, end, &slen), 0);
         assert_true(slen <= (uint64_t)(end - p));
         const unsigned char *send = p + slen;
         if (t == type) {

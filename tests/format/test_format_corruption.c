@@ -329,6 +329,19 @@ static void co_parse_expect(const unsigned char *raw, size_t n, int want)
     }
 }
 
+/* Offset just after the section that starts at `off` (header: type, flags
+ * and length varints, SPEC.md 4.1). */
+static size_t co_section_end(const unsigned char *raw, size_t n, size_t off)
+{
+    const unsigned char *p = raw + off;
+    uint64_t type = 0, flags = 0, len = 0;
+    assert_int_equal(ms_varint_get(&p, raw + n, &type), 0);
+    assert_int_equal(ms_varint_get(&p, raw + n, &flags), 0);
+    assert_int_equal(ms_varint_get(&p, raw + n, &len), 0);
+    assert_true(len <= (uint64_t)(raw + n - p));
+    return (size_t)(p - raw) + (size_t)len;
+}
+
 static void test_structure_goldens(void **state)
 {
     co_state *st = co_get(state);
@@ -338,15 +351,16 @@ static void test_structure_goldens(void **state)
     co_parse_expect(raw, n, 0);
     co_parse_expect(raw, 0, MS_ERR_CORRUPT);     /* empty payload */
     co_parse_expect(raw, n - 1, MS_ERR_CORRUPT); /* one byte short */
-    size_t strings_end = MS_SECTION_HEADER_SIZE + (size_t)ms_get_le64(raw + 8);
+    size_t strings_end = co_section_end(raw, n, 0);
     co_parse_expect(raw, strings_end, MS_ERR_CORRUPT); /* no snapshot section */
     co_parse_expect(raw + strings_end, n - strings_end, MS_ERR_CORRUPT); /* no string table */
-    size_t second_len = MS_SECTION_HEADER_SIZE + (size_t)ms_get_le64(raw + strings_end + 8);
+    size_t second_len = co_section_end(raw, n, strings_end) - strings_end;
 
     unsigned char *big = malloc(n + 64 + second_len + strings_end);
     assert_non_null(big);
-    /* an unknown section: skipped; marked required: refused */
-    static const unsigned char unknown[18] = {0xe8, 0x03, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+    /* an unknown section (type 1000, flags 0, 2 body bytes): skipped;
+     * marked required: refused */
+    static const unsigned char unknown[6] = {0xe8, 0x07, 0, 2, 0, 0};
     memcpy(big, raw, n);
     memcpy(big + n, unknown, sizeof unknown);
     co_parse_expect(big, n + sizeof unknown, 0);
@@ -368,13 +382,22 @@ static void test_structure_goldens(void **state)
     big[n + 2] = 2; /* an undefined flag */
     co_parse_expect(big, n + sizeof unknown, MS_ERR_CORRUPT);
     big[n + 2] = 0;
-    big[n + 5] = 1; /* reserved bytes */
-    co_parse_expect(big, n + sizeof unknown, MS_ERR_CORRUPT);
-    big[n + 5] = 0;
-    big[n + 16] = 1; /* the (skipped) body is opaque: anything goes */
+    big[n + 4] = 1; /* the (skipped) body is opaque: anything goes */
     co_parse_expect(big, n + sizeof unknown, 0);
-    ms_put_le64(big + n + 8, 3); /* its length runs past the payload */
+    big[n + 3] = 3; /* its length runs past the payload */
     co_parse_expect(big, n + sizeof unknown, MS_ERR_CORRUPT);
+    big[n + 3] = 2;
+    /* header varints: not minimal, or a type over 65535 */
+    static const unsigned char padded_flags[7] = {0xe8, 0x07, 0x80, 0x00, 2, 0, 0};
+    memcpy(big + n, padded_flags, sizeof padded_flags);
+    co_parse_expect(big, n + sizeof padded_flags, MS_ERR_CORRUPT);
+    static const unsigned char type_65536[7] = {0x80, 0x80, 0x04, 0, 2, 0, 0};
+    memcpy(big + n, type_65536, sizeof type_65536);
+    co_parse_expect(big, n + sizeof type_65536, MS_ERR_CORRUPT);
+    static const unsigned char type_65535[7] = {0xff, 0xff, 0x03, 0, 2, 0, 0};
+    memcpy(big + n, type_65535, sizeof type_65535);
+    co_parse_expect(big, n + sizeof type_65535, 0);
+    co_parse_expect(big, n + 4, MS_ERR_CORRUPT); /* a header cut short */
     /* the same section twice */
     memcpy(big, raw, n);
     memcpy(big + n, raw + strings_end, second_len);
@@ -428,7 +451,10 @@ static void test_column_encodings(void **state)
     size_t known = tf_payload_col_encoding_at(raw, n, MS_SEC_MAPPINGS, MS_MAP_START);
     size_t unknown = tf_payload_col_encoding_at(raw, n, MS_SEC_MAPPINGS, 300);
     assert_true(known && unknown);
-    static const unsigned char undefined[] = {0, 5, 9, 0x80, 0xff};
+    /* type 0, reserved bit 7, methods 7 and 15, CONST shifted, a shifted
+     * string, GAP, SPAN or shifted on a string, SEQ on integers */
+    static const unsigned char undefined[] = {0x00, 0x04, 0x81, 0x1d, 0x3d, 0x3e, 0x49, 0x43,
+                                              0x13, 0x17, 0x47, 0x19, 0x1a, 0x80, 0xff};
     for (size_t i = 0; i < sizeof undefined; i++) {
         unsigned char save = raw[known];
         raw[known] = undefined[i];
@@ -453,7 +479,8 @@ static void test_column_encodings(void **state)
         raw[unknown] = save;
     }
     /* defined encodings of the wrong type for a known column */
-    static const unsigned char wrong[] = {MS_ENC_SVAR, MS_ENC_STRREF};
+    const unsigned char wrong[] = {ms_enc_byte(MS_T_I64, MS_M_PLAIN, 1), ms_enc_byte(MS_T_STR, MS_M_PLAIN, 0),
+                                          ms_enc_byte(MS_T_STR, MS_M_SEQ, 0)};
     for (size_t i = 0; i < sizeof wrong; i++) {
         unsigned char save = raw[known];
         raw[known] = wrong[i];
@@ -461,8 +488,9 @@ static void test_column_encodings(void **state)
         raw[known] = save;
     }
     /* an unknown column may switch between the defined encodings: it takes
-     * the type of its encoding (UDELTA and SVAR read the same bytes) */
-    raw[unknown] = MS_ENC_SVAR;
+     * the type of its encoding (U64 and I64 PLAIN read the same bytes) */
+    assert_int_equal(raw[unknown], ms_enc_byte(MS_T_U64, MS_M_PLAIN, 0));
+    raw[unknown] = ms_enc_byte(MS_T_I64, MS_M_PLAIN, 0);
     ms_snapshot *s = NULL;
     char pmsg[256];
     tf_assert_err(ms_payload_parse(raw, n, &s, pmsg, sizeof pmsg), 0, pmsg);
@@ -692,6 +720,244 @@ static void test_size_cap(void **state)
     free(b);
 }
 
+/* ----------------------------------------------------- column methods */
+
+/* Builds a payload by hand: strings "a", "b", a snapshot section, and a
+ * mappings section of `nrows` rows whose column entries are `cols` (id,
+ * encoding byte, data_length, data, already laid out). */
+static unsigned char *co_methods_payload(uint64_t nrows, uint64_t ncols, const ms_buf *cols, size_t *n)
+{
+    ms_buf p = {0}, b = {0};
+    static const unsigned char strs[] = {0x02, 0x01, 0x01, 'a', 'b'};
+    assert_int_equal(ms_buf_varint(&p, MS_SEC_STRINGS), 0);
+    assert_int_equal(ms_buf_varint(&p, 0), 0);
+    assert_int_equal(ms_buf_varint(&p, sizeof strs), 0);
+    assert_int_equal(ms_buf_put(&p, strs, sizeof strs), 0);
+    static const unsigned char snap[] = {MS_SEC_SNAPSHOT, 0, 6, 1, 1, MS_SNAP_SEQ, 0x01, 1, 9};
+    assert_int_equal(ms_buf_put(&p, snap, sizeof snap), 0);
+    assert_int_equal(ms_buf_varint(&b, nrows), 0);
+    assert_int_equal(ms_buf_varint(&b, ncols), 0);
+    assert_int_equal(ms_buf_put(&b, cols->p, cols->len), 0);
+    assert_int_equal(ms_buf_varint(&p, MS_SEC_MAPPINGS), 0);
+    assert_int_equal(ms_buf_varint(&p, 0), 0);
+    assert_int_equal(ms_buf_varint(&p, b.len), 0);
+    assert_int_equal(ms_buf_put(&p, b.p, b.len), 0);
+    ms_buf_free(&b);
+    *n = p.len;
+    return p.p;
+}
+
+/* Appends a column entry: id, encoding, then `data` (given as bytes) with
+ * its length in front. */
+static void co_col(ms_buf *b, unsigned id, unsigned enc, const char *data, size_t len)
+{
+    assert_int_equal(ms_buf_varint(b, id), 0);
+    unsigned char e = (unsigned char)enc;
+    assert_int_equal(ms_buf_put(b, &e, 1), 0);
+    assert_int_equal(ms_buf_varint(b, len), 0);
+    assert_int_equal(ms_buf_put(b, data, len), 0);
+}
+#define CO_COL(b, id, enc, lit, len) co_col((b), (id), (enc), (lit), (len))
+
+/* Parses the hand-made payload; on success returns the snapshot (the
+ * caller frees it), else checks the code and returns NULL. */
+static ms_snapshot *co_methods_at(uint64_t nrows, uint64_t ncols, ms_buf *cols, int want, int line)
+{
+    size_t n;
+    unsigned char *raw = co_methods_payload(nrows, ncols, cols, &n);
+    char msg[400] = "";
+    ms_snapshot *s = NULL;
+    int rc = ms_payload_parse(raw, n, &s, msg, sizeof msg);
+    free(raw);
+    cols->len = 0;
+    if (rc != want)
+        fail_msg("line %d: got %s, want %s: %s", line, ms_errname(rc), ms_errname(want), msg);
+    if (rc) {
+        assert_null(s);
+        if (strncmp(msg, "payload byte ", 13) != 0) fail_msg("message: %s", msg);
+        return NULL;
+    }
+    tf_walk_snapshot(s);
+    return s;
+}
+
+#define co_methods(nrows, ncols, cols, want) co_methods_at((nrows), (ncols), (cols), (want), __LINE__)
+#define U64(m) ms_enc_byte(MS_T_U64, (m), 0)
+#define U64S(m) ms_enc_byte(MS_T_U64, (m), 1)
+#define I64(m) ms_enc_byte(MS_T_I64, (m), 0)
+#define STR(m) ms_enc_byte(MS_T_STR, (m), 0)
+
+/* SPEC.md 5.3: what each method means, read from bytes made by hand, and
+ * every rule of its data refused with MS_ERR_CORRUPT. */
+static void test_method_rules(void **state)
+{
+    (void)state;
+    ms_buf c = {0};
+    uint64_t v;
+    int64_t iv;
+
+    /* GAP + REF: start = previous end + gap, end = start + length (pages) */
+    CO_COL(&c, 1, U64S(MS_M_GAP), "\x0c\x80\x10\x00\x04", 5);    /* shift 12: +1024, +0, +2 pages */
+    CO_COL(&c, 2, U64S(MS_M_REF), "\x0c\x01\x02\x04\x02", 5);    /* shift 12, a = 1: 1, 2, 1 pages */
+    ms_snapshot *s = co_methods(3, 2, &c, 0);
+    const ms_section *sec = ms_snapshot_section(s, MS_SEC_MAPPINGS);
+    static const uint64_t st[] = {0x400000, 0x401000, 0x405000}, en[] = {0x401000, 0x403000, 0x406000};
+    for (size_t r = 0; r < 3; r++) {
+        assert_true(ms_get_u64(sec, 1, r, &v) && v == st[r]);
+        assert_true(ms_get_u64(sec, 2, r, &v) && v == en[r]);
+    }
+    ms_snapshot_free(s);
+    /* GAP without its REF partner right after it */
+    CO_COL(&c, 1, U64(MS_M_GAP), "\x00\x02", 2);
+    co_methods(2, 1, &c, MS_ERR_CORRUPT); /* the last column */
+    CO_COL(&c, 1, U64(MS_M_GAP), "\x00\x02", 2);
+    CO_COL(&c, 2, U64(MS_M_PLAIN), "\x00\x02", 2);
+    co_methods(2, 2, &c, MS_ERR_CORRUPT); /* PLAIN */
+    CO_COL(&c, 1, U64(MS_M_PLAIN), "\x00\x02", 2);
+    CO_COL(&c, 2, U64(MS_M_GAP), "\x00\x02", 2);
+    CO_COL(&c, 3, U64(MS_M_REF), "\x01\x00\x02", 3);
+    co_methods(2, 3, &c, MS_ERR_CORRUPT); /* a REF to another column */
+    CO_COL(&c, 1, U64(MS_M_GAP), "\x00\x02", 2);
+    CO_COL(&c, 200, 0x3d, "\x01\x00\x02", 3);
+    co_methods(2, 2, &c, MS_ERR_CORRUPT); /* an entry that is skipped */
+    CO_COL(&c, 1, U64(MS_M_GAP), "\x00\x02", 2);
+    CO_COL(&c, 2, I64(MS_M_REF), "\x01\x00\x02", 3);
+    co_methods(2, 2, &c, MS_ERR_CORRUPT); /* of another type */
+
+    /* REF: to an earlier decoded column of the same type only */
+    CO_COL(&c, 1, U64(MS_M_PLAIN), "\x05\x07", 2);
+    CO_COL(&c, 2, U64(MS_M_REF), "\x01\x00\x03", 3); /* 5 + 0, 7 - 2 */
+    s = co_methods(2, 2, &c, 0);
+    sec = ms_snapshot_section(s, MS_SEC_MAPPINGS);
+    assert_true(ms_get_u64(sec, 2, 0, &v) && v == 5);
+    assert_true(ms_get_u64(sec, 2, 1, &v) && v == 5);
+    ms_snapshot_free(s);
+    CO_COL(&c, 1, U64(MS_M_REF), "\x02\x00\x00", 3);
+    CO_COL(&c, 2, U64(MS_M_PLAIN), "\x05\x07", 2);
+    co_methods(2, 2, &c, MS_ERR_CORRUPT); /* a later column */
+    CO_COL(&c, 1, U64(MS_M_REF), "\x01\x00\x00", 3);
+    co_methods(2, 1, &c, MS_ERR_CORRUPT); /* itself */
+    CO_COL(&c, 1, U64(MS_M_PLAIN), "\x05\x07", 2);
+    CO_COL(&c, 2, U64(MS_M_REF), "\x09\x00\x00", 3);
+    co_methods(2, 2, &c, MS_ERR_CORRUPT); /* no such column */
+    CO_COL(&c, 8, STR(MS_M_PLAIN), "\x01\x02", 2);
+    CO_COL(&c, 10, U64(MS_M_REF), "\x08\x00\x00", 3);
+    co_methods(2, 2, &c, MS_ERR_CORRUPT); /* a string column */
+    CO_COL(&c, 200, 0x3d, "\x05\x07", 2);
+    CO_COL(&c, 201, U64(MS_M_REF), "\x81\x01\x00\x00", 4);
+    co_methods(2, 2, &c, MS_ERR_CORRUPT); /* a skipped column */
+    CO_COL(&c, 1, U64(MS_M_CONST), "\x05", 1);
+    CO_COL(&c, 2, U64(MS_M_PLAIN), "\x00\x00", 2);
+    CO_COL(&c, 3, U64(MS_M_REF), "\x01\x01\x02", 3); /* a CONST base: 5 - 1, 5 + 1 */
+    s = co_methods(2, 3, &c, 0);
+    sec = ms_snapshot_section(s, MS_SEC_MAPPINGS);
+    assert_true(ms_get_u64(sec, 3, 0, &v) && v == 4);
+    assert_true(ms_get_u64(sec, 3, 1, &v) && v == 6);
+    assert_true(ms_get_u64(sec, 1, 1, &v) && v == 5);
+    ms_snapshot_free(s);
+
+    /* SPAN: ((a - b) >> s) + residual */
+    CO_COL(&c, 1, U64(MS_M_PLAIN), "\x80\x20\x80\x40", 4);         /* 4096, 8192 */
+    CO_COL(&c, 2, U64(MS_M_PLAIN), "\x80\x40\x80\x80\x01", 5);     /* 8192, 16384 */
+    CO_COL(&c, 10, U64(MS_M_SPAN), "\x02\x01\x0a\x00\x02", 5);     /* >> 10: 4 + 0, 8 + 1 */
+    s = co_methods(2, 3, &c, 0);
+    sec = ms_snapshot_section(s, MS_SEC_MAPPINGS);
+    assert_true(ms_get_u64(sec, 10, 0, &v) && v == 4);
+    assert_true(ms_get_u64(sec, 10, 1, &v) && v == 9);
+    ms_snapshot_free(s);
+    CO_COL(&c, 1, U64(MS_M_PLAIN), "\x01\x01", 2);
+    CO_COL(&c, 2, U64(MS_M_PLAIN), "\x01\x01", 2);
+    CO_COL(&c, 10, U64(MS_M_SPAN), "\x02\x01\x40\x00\x00", 5);
+    co_methods(2, 3, &c, MS_ERR_CORRUPT); /* s = 64 */
+    CO_COL(&c, 1, U64(MS_M_PLAIN), "\x01\x01", 2);
+    CO_COL(&c, 10, U64(MS_M_SPAN), "\x01\x0b\x00\x00\x00", 5);
+    co_methods(2, 2, &c, MS_ERR_CORRUPT); /* b is a later column */
+    CO_COL(&c, 1, U64(MS_M_PLAIN), "\x01\x01", 2);
+    CO_COL(&c, 10, U64(MS_M_SPAN), "\x01\x01", 2);
+    co_methods(2, 2, &c, MS_ERR_CORRUPT); /* no s, no values */
+
+    /* shifts: 1-63, and no bit shifted out */
+    CO_COL(&c, 1, U64S(MS_M_PLAIN), "\x3f\x01\x00", 3);
+    s = co_methods(2, 1, &c, 0);
+    assert_true(ms_get_u64(ms_snapshot_section(s, MS_SEC_MAPPINGS), 1, 0, &v) && v == (uint64_t)1 << 63);
+    ms_snapshot_free(s);
+    CO_COL(&c, 1, U64S(MS_M_PLAIN), "\x3f\x02\x00", 3);
+    co_methods(2, 1, &c, MS_ERR_CORRUPT); /* 2 << 63 */
+    CO_COL(&c, 1, U64S(MS_M_PLAIN), "\x00\x01\x00", 3);
+    co_methods(2, 1, &c, MS_ERR_CORRUPT); /* shift 0 with the flag */
+    CO_COL(&c, 1, U64S(MS_M_PLAIN), "\x40\x01\x00", 3);
+    co_methods(2, 1, &c, MS_ERR_CORRUPT); /* shift 64 */
+    CO_COL(&c, 1, U64S(MS_M_PLAIN), "", 0);
+    co_methods(0, 1, &c, MS_ERR_CORRUPT); /* no shift byte */
+    CO_COL(&c, 300, I64(MS_M_DELTA) | MS_ENC_SHIFTED, "\x04\x03\x04", 3); /* -2 << 4, +2 << 4 */
+    s = co_methods(2, 1, &c, 0);
+    sec = ms_snapshot_section(s, MS_SEC_MAPPINGS);
+    assert_true(ms_get_i64(sec, 300, 0, &iv) && iv == -32);
+    assert_true(ms_get_i64(sec, 300, 1, &iv) && iv == 0);
+    ms_snapshot_free(s);
+
+    /* CONST: exactly one varint, not materialised per row */
+    CO_COL(&c, 1, U64(MS_M_CONST), "\x05\x05", 2);
+    co_methods(2, 1, &c, MS_ERR_CORRUPT); /* two varints */
+    CO_COL(&c, 1, U64(MS_M_CONST), "", 0);
+    CO_COL(&c, 2, U64(MS_M_PLAIN), "\x00\x00", 2);
+    co_methods(2, 2, &c, MS_ERR_CORRUPT); /* none */
+    CO_COL(&c, 1, U64(MS_M_PLAIN), "\x00\x00", 2);
+    CO_COL(&c, 8, STR(MS_M_CONST), "\x03", 1);
+    co_methods(2, 2, &c, MS_ERR_CORRUPT); /* string 3 of 2 */
+    CO_COL(&c, 1, U64(MS_M_CONST), "\x05", 1);
+    CO_COL(&c, 2, U64(MS_M_CONST), "\x06", 1);
+    co_methods(20, 2, &c, MS_ERR_CORRUPT); /* 20 rows cannot fit in the body's bytes */
+    {
+        /* a table of 1000 rows, one PLAIN column and 300 CONST ones: the
+           CONST ones cost a descriptor each, not 8 bytes a row */
+        char zeros[1000] = {0};
+        co_col(&c, 1, U64(MS_M_PLAIN), zeros, sizeof zeros);
+        for (unsigned id = 100; id < 400; id++) CO_COL(&c, id, I64(MS_M_CONST), "\x05", 1);
+        s = co_methods(1000, 301, &c, 0);
+        sec = ms_snapshot_section(s, MS_SEC_MAPPINGS);
+        assert_true(ms_get_i64(sec, 399, 999, &iv) && iv == -3);
+        assert_true(ms_get_u64(sec, 1, 999, &v) && v == 0);
+        ms_snapshot_free(s);
+    }
+
+    /* strings: SEQ and the index range */
+    CO_COL(&c, 8, STR(MS_M_SEQ), "\x01\x00\x01\x02\x03", 5); /* 1, null, 2, 1, 2 */
+    s = co_methods(5, 1, &c, 0);
+    sec = ms_snapshot_section(s, MS_SEC_MAPPINGS);
+    static const char *const want[] = {"a", NULL, "b", "a", "b"};
+    for (size_t r = 0; r < 5; r++) {
+        const char *p;
+        size_t len;
+        assert_int_equal(ms_get_str(sec, 8, r, &p, &len), 1);
+        if (want[r])
+            assert_true(p && len == 1 && p[0] == want[r][0]);
+        else
+            assert_null(p);
+    }
+    ms_snapshot_free(s);
+    CO_COL(&c, 8, STR(MS_M_SEQ), "\x01\x01\x01", 3);
+    co_methods(3, 1, &c, MS_ERR_CORRUPT); /* the third new string does not exist */
+    CO_COL(&c, 8, STR(MS_M_SEQ), "\x04", 1);
+    co_methods(1, 1, &c, MS_ERR_CORRUPT); /* index 3 */
+    CO_COL(&c, 8, STR(MS_M_DELTA), "\x02\x03", 2);
+    co_methods(2, 1, &c, MS_ERR_CORRUPT); /* 1, then 2 less: wraps to 2^64 - 1 */
+    CO_COL(&c, 8, STR(MS_M_PLAIN), "\x00\x02", 2);
+    CO_COL(&c, 37, STR(MS_M_REF), "\x08\x02\x00", 3); /* a: 0 + 1, 2 + 0 */
+    s = co_methods(2, 2, &c, 0);
+    const char *p;
+    size_t len;
+    assert_true(ms_get_str(ms_snapshot_section(s, MS_SEC_MAPPINGS), 37, 0, &p, &len) && p && p[0] == 'a');
+    ms_snapshot_free(s);
+
+    /* values that the rows cannot hold */
+    CO_COL(&c, 1, U64(MS_M_PLAIN), "\x00\x00", 2);
+    co_methods(3, 1, &c, MS_ERR_CORRUPT); /* 2 bytes for 3 rows */
+    CO_COL(&c, 1, U64(MS_M_DELTA), "\x00\x00\x00", 3);
+    co_methods(2, 1, &c, MS_ERR_CORRUPT); /* a value too many */
+    ms_buf_free(&c);
+}
+
 #define CO_TEST(f) cmocka_unit_test_setup_teardown(f, co_setup, co_teardown)
 
 int main(void)
@@ -703,6 +969,7 @@ int main(void)
         CO_TEST(test_decompressed_payload_bits),
         CO_TEST(test_structure_goldens),
         CO_TEST(test_column_encodings),
+        cmocka_unit_test(test_method_rules),
         CO_TEST(test_versions),
         CO_TEST(test_reserved_fields),
         CO_TEST(test_size_cap),

@@ -450,18 +450,20 @@ static void test_huge_mappings(void **state)
     size_t len;
     uint64_t raw;
     ms_snapshot *s = rt_write_read(*state, &t, 1, &raw, &file, &len);
-    /* sorted addresses are delta-encoded, random values plain */
-    assert_int_equal(rt_encoding(file, len, MS_SEC_MAPPINGS, MS_MAP_START), MS_ENC_UDELTA);
-    assert_int_equal(rt_encoding(file, len, MS_SEC_MAPPINGS, MS_MAP_END), MS_ENC_UDELTA);
-    assert_int_equal(rt_encoding(file, len, MS_SEC_MAPPINGS, MS_MAP_RSS), MS_ENC_UVAR);
-    assert_int_equal(rt_encoding(file, len, MS_SEC_MAPPINGS, MS_MAP_PATH), MS_ENC_STRREF);
+    /* sorted intervals: start is the gap after the previous end, end the
+     * length, both in pages (shifted by 12); random values plain */
+    assert_int_equal(rt_encoding(file, len, MS_SEC_MAPPINGS, MS_MAP_START), ms_enc_byte(MS_T_U64, MS_M_GAP, 1));
+    assert_int_equal(rt_encoding(file, len, MS_SEC_MAPPINGS, MS_MAP_END), ms_enc_byte(MS_T_U64, MS_M_REF, 1));
+    assert_int_equal(rt_encoding(file, len, MS_SEC_MAPPINGS, MS_MAP_RSS), ms_enc_byte(MS_T_U64, MS_M_PLAIN, 0));
+    assert_int_equal(rt_encoding(file, len, MS_SEC_MAPPINGS, MS_MAP_PATH) & MS_ENC_TYPE_MASK, MS_T_STR);
     free(file);
     const ms_section *sec = ms_snapshot_section(s, MS_SEC_MAPPINGS);
     assert_non_null(sec);
     assert_int_equal(ms_section_nrows(sec), N);
     assert_int_equal(ms_section_ncols(sec), 4);
-    /* deltas take 3 bytes a row where plain addresses would take 7 */
-    assert_true(ms_section_bytes(sec) < (uint64_t)N * (3 + 3 + 6 + 1) + 64);
+    /* gaps and lengths in pages take a byte a row where plain addresses
+     * would take 7 */
+    assert_true(ms_section_bytes(sec) < (uint64_t)N * (1 + 1 + 6 + 1) + 64);
     rng.s = 12345;
     addr = 0x555500000000u;
     for (size_t i = 0; i < N; i++) {
@@ -548,12 +550,13 @@ static void test_integer_extremes(void **state)
     unsigned char *file;
     size_t len;
     ms_snapshot *s = rt_write_read(*state, &ar, 1, NULL, &file, &len);
-    /* small (wrapping) differences are delta-encoded, alternating halves not */
-    assert_int_equal(rt_encoding(file, len, MS_SEC_PY_ARENAS, MS_AR_POOLS_USED), MS_ENC_UDELTA);
-    assert_int_equal(rt_encoding(file, len, MS_SEC_PY_ARENAS, MS_AR_POOLS_FREE), MS_ENC_UDELTA);
-    assert_int_equal(rt_encoding(file, len, MS_SEC_PY_ARENAS, MS_AR_POOLS_TOTAL), MS_ENC_UVAR);
-    assert_int_equal(rt_encoding(file, len, MS_SEC_PY_ARENAS, MS_AR_LIVE_BYTES), MS_ENC_UDELTA);
-    assert_int_equal(rt_encoding(file, len, MS_SEC_PY_ARENAS, 300), MS_ENC_SVAR);
+    /* small (wrapping) differences are delta-encoded; 0 and 2^63 are 0 and
+     * 1 shifted by 63; a constant is stored once; extremes plainly */
+    assert_int_equal(rt_encoding(file, len, MS_SEC_PY_ARENAS, MS_AR_POOLS_USED), ms_enc_byte(MS_T_U64, MS_M_DELTA, 0));
+    assert_int_equal(rt_encoding(file, len, MS_SEC_PY_ARENAS, MS_AR_POOLS_FREE), ms_enc_byte(MS_T_U64, MS_M_DELTA, 0));
+    assert_int_equal(rt_encoding(file, len, MS_SEC_PY_ARENAS, MS_AR_POOLS_TOTAL), ms_enc_byte(MS_T_U64, MS_M_PLAIN, 1));
+    assert_int_equal(rt_encoding(file, len, MS_SEC_PY_ARENAS, MS_AR_LIVE_BYTES), ms_enc_byte(MS_T_U64, MS_M_CONST, 0));
+    assert_int_equal(rt_encoding(file, len, MS_SEC_PY_ARENAS, 300), ms_enc_byte(MS_T_I64, MS_M_PLAIN, 0));
     free(file);
     const ms_section *sa = ms_snapshot_section(s, MS_SEC_PY_ARENAS);
     assert_int_equal(ms_section_nrows(sa), RT_NX);
@@ -1024,9 +1027,9 @@ static void test_one_row_sections(void **state)
 
     /* hand-made payloads: a host section of 2 rows, a snapshot section of 0 */
     static const unsigned char two_hosts[] = {
-        0x01, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0x00,              /* no strings */
-        0x02, 0, 0, 0, 0, 0, 0, 0, 6, 0, 0, 0, 0, 0, 0, 0, 1, 1, 2, 1, 1, 7,  /* seq 7 */
-        0x03, 0, 0, 0, 0, 0, 0, 0, 7, 0, 0, 0, 0, 0, 0, 0, 2, 1, 13, 1, 2, 4, 8, /* 2 rows */
+        0x01, 0, 1, 0x00,                            /* STRINGS: no strings */
+        0x02, 0, 6, 1, 1, 2, 0x01, 1, 7,             /* SNAPSHOT: seq 7 (U64 PLAIN) */
+        0x03, 0, 7, 2, 1, 13, 0x01, 2, 4, 8,         /* HOST: 2 rows of ncpu */
     };
     ms_snapshot *s = NULL;
     char pmsg[256] = "";
@@ -1039,13 +1042,13 @@ static void test_one_row_sections(void **state)
     memcpy(one_host, two_hosts, sizeof one_host);
     one_host[sizeof one_host - 7] = 1;    /* nrows */
     one_host[sizeof one_host - 3] = 1;    /* data_length */
-    ms_put_le64(one_host + 17 + 22 + 8, 6);
+    one_host[15] = 6;                     /* the host section's length */
     tf_assert_err(ms_payload_parse(one_host, sizeof one_host - 1, &s, pmsg, sizeof pmsg), 0, pmsg);
     rt_expect_u64(ms_snapshot_section(s, MS_SEC_HOST), MS_HOST_NCPU, 0, 4);
     ms_snapshot_free(s);
     static const unsigned char empty_snap[] = {
-        0x01, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0x00,
-        0x02, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0x01, 0, 1, 0x00,
+        0x02, 0, 2, 0, 0,
     };
     tf_assert_err(ms_payload_parse(empty_snap, sizeof empty_snap, &s, pmsg, sizeof pmsg),
                   MS_ERR_CORRUPT, pmsg);
@@ -1218,19 +1221,23 @@ static const unsigned char rt_spec_header[64] = {
     0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x3a, 0x81, 0xf9, 0x75,
 };
 
-/* SPEC.md section 5.4: the 161-byte payload of the example snapshot. */
-static const unsigned char rt_spec_payload[161] = {
-    0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x2f, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-    0x05, 0x15, 'm', 'e', 'm', 's', 'n', 'a', 'p', '-', 'c', 'a', 'p', 't', 'u', 'r', 'e', ' ',
-    '0', '.', '1', '.', '0', 0x05, 'V', 'm', 'R', 'S', 'S', 0x06, 'V', 'm', 'S', 'w', 'a', 'p',
-    0x07, 'T', 'h', 'r', 'e', 'a', 'd', 's', 0x02, 'k', 'B',
-    0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x0f, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-    0x01, 0x03, 0x02, 0x01, 0x01, 0x00, 0x07, 0x01, 0x02, 0xd2, 0x09, 0x08, 0x04, 0x01, 0x01,
-    0x05, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x16, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-    0x03, 0x03, 0x01, 0x04, 0x03, 0x02, 0x03, 0x04, 0x02, 0x01, 0x05, 0x80, 0xa0, 0x01, 0x00, 0x04,
-    0x03, 0x04, 0x03, 0x05, 0x05, 0x00,
-    0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x0d, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-    0x03, 0x01, 0x01, 0x03, 0x08, 0x80, 0x80, 0x80, 0x04, 0x80, 0x40, 0x80, 0x40,
+/* SPEC.md section 5.4: the 106-byte payload of the example snapshot. */
+static const unsigned char rt_spec_payload[106] = {
+    0x01, 0x00, 0x2f, 0x05, 0x15, 0x05, 0x06, 0x07, 0x02,
+    'm', 'e', 'm', 's', 'n', 'a', 'p', '-', 'c', 'a', 'p', 't', 'u', 'r', 'e', ' ', '0', '.', '1', '.', '0',
+    'V', 'm', 'R', 'S', 'S', 'V', 'm', 'S', 'w', 'a', 'p', 'T', 'h', 'r', 'e', 'a', 'd', 's', 'k', 'B',
+    0x02, 0x00, 0x0f, 0x01, 0x03, 0x02, 0x01, 0x01, 0x00, 0x07, 0x01, 0x02, 0xd2, 0x09, 0x08, 0x03, 0x01, 0x01,
+    0x05, 0x00, 0x16, 0x03, 0x03, 0x01, 0x03, 0x03, 0x02, 0x03, 0x04, 0x02, 0x01, 0x05, 0x80, 0xa0, 0x01, 0x00,
+    0x04, 0x03, 0x03, 0x03, 0x05, 0x05, 0x00,
+    0x08, 0x00, 0x0a, 0x03, 0x01, 0x01, 0x45, 0x05, 0x0c, 0x80, 0x10, 0x02, 0x02,
+};
+
+/* SPEC.md appendix A: the record header of that payload at level 9 (the
+ * compressed size and payload CRC depend on zstd's output). */
+static const unsigned char rt_spec_record[40] = {
+    0x4d, 0x53, 0x52, 0x43, 0x28, 0x00, 0x00, 0x00, 0x77, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x6a, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xf9, 0xbd, 0x19, 0xa1, 0x01, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x49, 0x51, 0xb3, 0xd1,
 };
 
 static void test_spec_vectors(void **state)
@@ -1282,6 +1289,9 @@ static void test_spec_vectors(void **state)
     assert_int_equal(h[28], 1);
     for (int i = 29; i < 36; i++) assert_int_equal(h[i], 0);
     assert_int_equal(ms_get_le32(h + 36), ms_crc32c(0, h, 36));
+    assert_memory_equal(h + 16, rt_spec_record + 16, 8); /* raw_size */
+    if (rec.comp == 119) /* the zstd of appendix A: the same frame, so the same header and CRCs */
+        assert_memory_equal(h, rt_spec_record, sizeof rt_spec_record);
     unsigned char *raw = tf_record_payload(file, &rec);
     assert_memory_equal(raw, rt_spec_payload, sizeof rt_spec_payload);
     unsigned long long fcs = ZSTD_getFrameContentSize(h + 40, (size_t)rec.comp);
@@ -1391,6 +1401,135 @@ static void test_error_names(void **state)
     assert_true(ms_errname(-999)[0] != 0);
 }
 
+/* ------------------------------------------------------ encoding choices */
+
+/* SPEC.md 5.3: the writer picks, per column, the method that suits the
+ * data; whatever it picks, every value reads back. A mappings-like table
+ * whose columns each call for one method, and strings that do. */
+static void test_writer_methods(void **state)
+{
+    enum { N = 3000 };
+    ms_table *t = ms_table_new(MS_SEC_MAPPINGS), *ty = ms_table_new(MS_SEC_PY_TYPES);
+    assert_non_null(t);
+    assert_non_null(ty);
+    tf_rng rng = {99};
+    uint64_t addr = 0x7f0000000000u;
+    static const char *const vmf[] = {"rd wr mr mw me ac", "mr mw me", "rd mr mw me"};
+    uint64_t *st = malloc(N * sizeof *st), *en = malloc(N * sizeof *en), *rss = malloc(N * sizeof *rss);
+    assert_non_null(st);
+    assert_non_null(en);
+    assert_non_null(rss);
+    for (size_t i = 0; i < N; i++) {
+        uint64_t pages = 1 + tf_rand(&rng) % 300;
+        st[i] = addr;
+        en[i] = addr + pages * 4096;
+        rss[i] = tf_rand(&rng) % 4 ? pages * 4 : (tf_rand(&rng) % (pages + 1)) * 4;
+        addr = en[i] + (tf_rand(&rng) % 3 ? 0 : 4096 * (tf_rand(&rng) % 50));
+        rt_ok(ms_table_row(t));
+        rt_ok(ms_table_u64(t, MS_MAP_START, st[i]));
+        rt_ok(ms_table_u64(t, MS_MAP_END, en[i]));
+        rt_ok(ms_table_u64(t, MS_MAP_PERMS, 19));                 /* one value: CONST */
+        rt_ok(ms_table_u64(t, MS_MAP_SIZE, pages * 4));           /* (end - start) >> 10: SPAN */
+        rt_ok(ms_table_u64(t, MS_MAP_RSS, rss[i]));               /* mostly = size: REF */
+        rt_ok(ms_table_u64(t, MS_MAP_PSS, rss[i]));               /* = rss: REF */
+        rt_ok(ms_table_u64(t, MS_MAP_REFERENCED, 1000000 + 3 * i)); /* grows slowly: DELTA */
+        rt_ok(ms_table_cstr(t, MS_MAP_VMFLAGS, vmf[i % 3]));
+    }
+    char name[64];
+    for (size_t i = 0; i < N; i++) {
+        rt_ok(ms_table_row(ty));
+        snprintf(name, sizeof name, "Class%zu", i % 10 == 9 ? i / 2 : i); /* mostly new names */
+        rt_ok(ms_table_cstr(ty, MS_TY_NAME, name));
+        rt_ok(ms_table_cstr(ty, MS_TY_QUALNAME, name));               /* = name: REF */
+        rt_ok(ms_table_i64(ty, 300, -5));                             /* signed constant */
+    }
+    unsigned char *file;
+    size_t len;
+    ms_table *tabs[2] = {t, ty};
+    ms_snapshot *s = rt_write_read(*state, tabs, 2, NULL, &file, &len);
+    struct {
+        unsigned sec, col, enc;
+    } want[] = {
+        {MS_SEC_MAPPINGS, MS_MAP_START, ms_enc_byte(MS_T_U64, MS_M_GAP, 1)},
+        {MS_SEC_MAPPINGS, MS_MAP_END, ms_enc_byte(MS_T_U64, MS_M_REF, 1)},
+        {MS_SEC_MAPPINGS, MS_MAP_PERMS, ms_enc_byte(MS_T_U64, MS_M_CONST, 0)},
+        {MS_SEC_MAPPINGS, MS_MAP_SIZE, ms_enc_byte(MS_T_U64, MS_M_SPAN, 0)},
+        {MS_SEC_MAPPINGS, MS_MAP_RSS, ms_enc_byte(MS_T_U64, MS_M_REF, 1)},
+        {MS_SEC_MAPPINGS, MS_MAP_PSS, ms_enc_byte(MS_T_U64, MS_M_REF, 0)},
+        {MS_SEC_MAPPINGS, MS_MAP_REFERENCED, ms_enc_byte(MS_T_U64, MS_M_DELTA, 0)},
+        {MS_SEC_PY_TYPES, MS_TY_NAME, ms_enc_byte(MS_T_STR, MS_M_SEQ, 0)},
+        {MS_SEC_PY_TYPES, MS_TY_QUALNAME, ms_enc_byte(MS_T_STR, MS_M_REF, 0)},
+        {MS_SEC_PY_TYPES, 300, ms_enc_byte(MS_T_I64, MS_M_CONST, 0)},
+    };
+    for (size_t k = 0; k < sizeof want / sizeof want[0]; k++) {
+        unsigned got = rt_encoding(file, len, want[k].sec, want[k].col);
+        if (got != want[k].enc)
+            fail_msg("section %u column %u: encoding 0x%02x, want 0x%02x", want[k].sec, want[k].col, got,
+                     want[k].enc);
+    }
+    free(file);
+    const ms_section *sm = ms_snapshot_section(s, MS_SEC_MAPPINGS), *sy = ms_snapshot_section(s, MS_SEC_PY_TYPES);
+    for (size_t i = 0; i < N; i++) {
+        rt_expect_u64(sm, MS_MAP_START, i, st[i]);
+        rt_expect_u64(sm, MS_MAP_END, i, en[i]);
+        rt_expect_u64(sm, MS_MAP_PERMS, i, 19);
+        rt_expect_u64(sm, MS_MAP_SIZE, i, (en[i] - st[i]) / 1024);
+        rt_expect_u64(sm, MS_MAP_RSS, i, rss[i]);
+        rt_expect_u64(sm, MS_MAP_PSS, i, rss[i]);
+        rt_expect_u64(sm, MS_MAP_REFERENCED, i, 1000000 + 3 * i);
+        rt_expect_str(sm, MS_MAP_VMFLAGS, i, vmf[i % 3], strlen(vmf[i % 3]));
+        snprintf(name, sizeof name, "Class%zu", i % 10 == 9 ? i / 2 : i);
+        rt_expect_str(sy, MS_TY_NAME, i, name, strlen(name));
+        rt_expect_str(sy, MS_TY_QUALNAME, i, name, strlen(name));
+        rt_expect_i64(sy, 300, i, -5);
+    }
+    /* the span and the references cost (almost) nothing: the three columns
+     * equal to others take a byte a row before compression, at most */
+    ms_snapshot_free(s);
+    ms_table_free(t);
+    ms_table_free(ty);
+    free(st);
+    free(en);
+    free(rss);
+}
+
+/* A table of rows must hold a byte per row (SPEC.md 5.2): when every
+ * column is constant the writer keeps the first one PLAIN; with one row it
+ * stores no column CONST (PLAIN is as small, and plainer), and shifts a
+ * value only when the shift byte pays for itself. */
+static void test_writer_constant_tables(void **state)
+{
+    ms_table *t = ms_table_new(MS_SEC_PY_GC), *one = ms_table_new(MS_SEC_PY_ALLOC_TOTALS);
+    for (int r = 0; r < 500; r++) {
+        rt_ok(ms_table_row(t));
+        rt_ok(ms_table_u64(t, MS_GC_GENERATION, 2));
+        rt_ok(ms_table_u64(t, MS_GC_COUNT, UINT64_MAX));
+    }
+    rt_ok(ms_table_row(one));
+    rt_ok(ms_table_u64(one, MS_AT_ARENAS, 5));
+    rt_ok(ms_table_u64(one, MS_AT_ARENA_BYTES, 5 << 20));
+    unsigned char *file;
+    size_t len;
+    ms_table *tabs[2] = {t, one};
+    ms_snapshot *s = rt_write_read(*state, tabs, 2, NULL, &file, &len);
+    assert_int_equal(rt_encoding(file, len, MS_SEC_PY_GC, MS_GC_GENERATION), ms_enc_byte(MS_T_U64, MS_M_PLAIN, 0));
+    assert_int_equal(rt_encoding(file, len, MS_SEC_PY_GC, MS_GC_COUNT), ms_enc_byte(MS_T_U64, MS_M_CONST, 0));
+    assert_int_equal(rt_encoding(file, len, MS_SEC_PY_ALLOC_TOTALS, MS_AT_ARENAS), ms_enc_byte(MS_T_U64, MS_M_PLAIN, 0));
+    /* 5 << 20: 5 and a shift byte of 20 take 2 bytes, the plain varint 4 */
+    assert_int_equal(rt_encoding(file, len, MS_SEC_PY_ALLOC_TOTALS, MS_AT_ARENA_BYTES), ms_enc_byte(MS_T_U64, MS_M_PLAIN, 1));
+    free(file);
+    const ms_section *sec = ms_snapshot_section(s, MS_SEC_PY_GC);
+    assert_int_equal(ms_section_nrows(sec), 500);
+    for (size_t r = 0; r < 500; r++) {
+        rt_expect_u64(sec, MS_GC_GENERATION, r, 2);
+        rt_expect_u64(sec, MS_GC_COUNT, r, UINT64_MAX);
+    }
+    rt_expect_u64(ms_snapshot_section(s, MS_SEC_PY_ALLOC_TOTALS), MS_AT_ARENA_BYTES, 0, 5 << 20);
+    ms_snapshot_free(s);
+    ms_table_free(t);
+    ms_table_free(one);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1400,6 +1539,8 @@ int main(void)
         RT_TEST(test_huge_mappings),
         RT_TEST(test_unset_cells),
         RT_TEST(test_integer_extremes),
+        RT_TEST(test_writer_methods),
+        RT_TEST(test_writer_constant_tables),
         RT_TEST(test_strings),
         RT_TEST(test_unknown_columns),
         RT_TEST(test_unknown_section),

@@ -300,31 +300,36 @@ static void seed_reader_files(void)
 
 static void put_section(ms_buf *p, unsigned type, unsigned flags, const ms_buf *body)
 {
-    unsigned char h[MS_SECTION_HEADER_SIZE] = {0};
-    ms_put_le16(h, (uint16_t)type);
-    ms_put_le16(h + 2, (uint16_t)flags);
-    ms_put_le64(h + 8, body->len);
-    seed_check(ms_buf_put(p, h, sizeof h), "put");
+    seed_check(ms_buf_varint(p, type), "varint");
+    seed_check(ms_buf_varint(p, flags), "varint");
+    seed_check(ms_buf_varint(p, body->len), "varint");
     seed_check(ms_buf_put(p, body->p, body->len), "put");
 }
 
-/* A string table holding `n` strings given with explicit lengths. */
+/* A string table holding `n` strings given with explicit lengths: the
+ * count, the lengths, then the bytes. */
 static void put_strings(ms_buf *p, const char *const *s, const size_t *len, size_t n)
 {
     ms_buf b = {0};
     seed_check(ms_buf_varint(&b, n), "varint");
-    for (size_t i = 0; i < n; i++) {
-        seed_check(ms_buf_varint(&b, len[i]), "varint");
-        seed_check(ms_buf_put(&b, s[i], len[i]), "put");
-    }
+    for (size_t i = 0; i < n; i++) seed_check(ms_buf_varint(&b, len[i]), "varint");
+    for (size_t i = 0; i < n; i++) seed_check(ms_buf_put(&b, s[i], len[i]), "put");
     put_section(p, MS_SEC_STRINGS, 0, &b);
     ms_buf_free(&b);
 }
 
-/* One column: id, encoding, then `n` already-encoded varint values. */
-static void put_col(ms_buf *b, unsigned id, unsigned enc, const uint64_t *v, size_t n)
+/* One column: id, encoding byte, then its data with its length in front:
+ * `nparam` parameter varints (a shift byte first when the encoding says
+ * so), then `n` already-encoded varint values. */
+static void put_col_params(ms_buf *b, unsigned id, unsigned enc, unsigned shift, const uint64_t *param,
+                           size_t nparam, const uint64_t *v, size_t n)
 {
     ms_buf d = {0};
+    if (enc & MS_ENC_SHIFTED) {
+        unsigned char k = (unsigned char)shift;
+        seed_check(ms_buf_put(&d, &k, 1), "put");
+    }
+    for (size_t i = 0; i < nparam; i++) seed_check(ms_buf_varint(&d, param[i]), "varint");
     for (size_t i = 0; i < n; i++) seed_check(ms_buf_varint(&d, v[i]), "varint");
     unsigned char e = (unsigned char)enc;
     seed_check(ms_buf_varint(b, id), "varint");
@@ -334,6 +339,11 @@ static void put_col(ms_buf *b, unsigned id, unsigned enc, const uint64_t *v, siz
     ms_buf_free(&d);
 }
 
+static void put_col(ms_buf *b, unsigned id, unsigned enc, const uint64_t *v, size_t n)
+{
+    put_col_params(b, id, enc, 0, NULL, 0, v, n);
+}
+
 /* The smallest valid snapshot section: one row, seq = 7. */
 static void put_snapshot(ms_buf *p, unsigned flags)
 {
@@ -341,7 +351,7 @@ static void put_snapshot(ms_buf *p, unsigned flags)
     uint64_t seq = 7;
     seed_check(ms_buf_varint(&b, 1), "varint");
     seed_check(ms_buf_varint(&b, 1), "varint");
-    put_col(&b, MS_SNAP_SEQ, MS_ENC_UVAR, &seq, 1);
+    put_col(&b, MS_SNAP_SEQ, ms_enc_byte(MS_T_U64, MS_M_PLAIN, 0), &seq, 1);
     put_section(p, MS_SEC_SNAPSHOT, flags, &b);
     ms_buf_free(&b);
 }
@@ -352,28 +362,54 @@ static void seed_hand_payloads(void)
     static const size_t lens[] = {7, 0, 6, 16};
     ms_buf p = {0}, b = {0};
 
-    /* every encoding, and columns this reader must skip or keep, in a
+    /* every method, and columns this reader must skip or keep, in a
        one-row section and in a many-row one */
     put_strings(&p, strs, lens, 4);
     put_snapshot(&p, 0);
     uint64_t one[] = {1}, oom[] = {3}, ticks[] = {400};
     seed_check(ms_buf_varint(&b, 1), "varint");
-    seed_check(ms_buf_varint(&b, 5), "varint");
-    put_col(&b, MS_PROC_PID, MS_ENC_UVAR, one, 1);
-    put_col(&b, MS_PROC_COMM, MS_ENC_STRREF, one, 1);
-    put_col(&b, MS_PROC_OOM_SCORE, MS_ENC_SVAR, oom, 1);
-    put_col(&b, MS_PROC_START_TICKS, MS_ENC_UDELTA, ticks, 1);
-    put_col(&b, 200, 9, ticks, 1); /* unknown column, unknown encoding: skipped */
+    seed_check(ms_buf_varint(&b, 6), "varint");
+    put_col(&b, MS_PROC_PID, ms_enc_byte(MS_T_U64, MS_M_PLAIN, 0), one, 1);
+    put_col(&b, MS_PROC_COMM, ms_enc_byte(MS_T_STR, MS_M_PLAIN, 0), one, 1);
+    put_col(&b, MS_PROC_OOM_SCORE, ms_enc_byte(MS_T_I64, MS_M_PLAIN, 0), oom, 1);
+    put_col(&b, MS_PROC_OOM_SCORE_ADJ, ms_enc_byte(MS_T_I64, MS_M_CONST, 0), oom, 1);
+    put_col(&b, MS_PROC_START_TICKS, ms_enc_byte(MS_T_U64, MS_M_DELTA, 0), ticks, 1);
+    put_col(&b, 200, 0x3d, ticks, 1); /* unknown column, undefined encoding: skipped */
     put_section(&p, MS_SEC_PROCESS, 0, &b);
     b.len = 0;
-    uint64_t start[] = {0x800000, 0x2000, 0x2000}, path[] = {1, 0, 4}, svar[] = {1, 0, 3};
+    /* mappings: start GAP and end REF (in pages), size SPAN of them, rss
+       REF to size, perms CONST, path SEQ, vmflags DELTA, unknown columns */
+    uint64_t gaps[] = {0x800, 2, 0}, lens_pg[] = {2, 2, 2}, zero3[] = {0, 0, 0};
+    uint64_t rss[] = {0, 2, 4}, perms[] = {21}, path[] = {2, 0, 1}, vmf[] = {4, 1, 2};
+    uint64_t svar[] = {1, 0, 3}, p_end[] = {MS_MAP_START}, p_span[] = {MS_MAP_END, MS_MAP_START};
     seed_check(ms_buf_varint(&b, 3), "varint");
-    seed_check(ms_buf_varint(&b, 5), "varint");
-    put_col(&b, MS_MAP_START, MS_ENC_UDELTA, start, 3);
-    put_col(&b, MS_MAP_PATH, MS_ENC_STRREF, path, 3);
-    put_col(&b, 100, MS_ENC_UVAR, svar, 3); /* unknown columns, known encodings: kept */
-    put_col(&b, 101, MS_ENC_SVAR, svar, 3);
+    seed_check(ms_buf_varint(&b, 11), "varint");
+    put_col_params(&b, MS_MAP_START, ms_enc_byte(MS_T_U64, MS_M_GAP, 1), 12, NULL, 0, gaps, 3);
+    put_col_params(&b, MS_MAP_END, ms_enc_byte(MS_T_U64, MS_M_REF, 1), 12, p_end, 1, lens_pg, 3);
+    put_col(&b, MS_MAP_PERMS, ms_enc_byte(MS_T_U64, MS_M_CONST, 0), perms, 1);
+    put_col(&b, MS_MAP_PATH, ms_enc_byte(MS_T_STR, MS_M_SEQ, 0), path, 3);
+    {
+        /* SPAN: a, b, then the shift of the difference as one byte */
+        ms_buf d = {0};
+        seed_check(ms_buf_varint(&d, p_span[0]), "varint");
+        seed_check(ms_buf_varint(&d, p_span[1]), "varint");
+        unsigned char s10 = 10;
+        seed_check(ms_buf_put(&d, &s10, 1), "put");
+        for (int i = 0; i < 3; i++) seed_check(ms_buf_varint(&d, zero3[i]), "varint");
+        unsigned char e = ms_enc_byte(MS_T_U64, MS_M_SPAN, 0);
+        seed_check(ms_buf_varint(&b, MS_MAP_SIZE), "varint");
+        seed_check(ms_buf_put(&b, &e, 1), "put");
+        seed_check(ms_buf_varint(&b, d.len), "varint");
+        seed_check(ms_buf_put(&b, d.p, d.len), "put");
+        ms_buf_free(&d);
+    }
+    uint64_t p_rss[] = {MS_MAP_SIZE};
+    put_col_params(&b, MS_MAP_RSS, ms_enc_byte(MS_T_U64, MS_M_REF, 1), 2, p_rss, 1, rss, 3);
+    put_col(&b, MS_MAP_VMFLAGS, ms_enc_byte(MS_T_STR, MS_M_DELTA, 0), vmf, 3);
+    put_col(&b, 100, ms_enc_byte(MS_T_U64, MS_M_PLAIN, 0), svar, 3); /* unknown columns, known encodings: kept */
+    put_col_params(&b, 101, ms_enc_byte(MS_T_I64, MS_M_DELTA, 1), 3, NULL, 0, svar, 3);
     put_col(&b, 102, 0, svar, 3);           /* encoding 0 is undefined: skipped */
+    put_col(&b, 103, ms_enc_byte(MS_T_STR, MS_M_CONST, 0), one, 1);
     put_section(&p, MS_SEC_MAPPINGS, 0, &b);
     seed_write("payload", "hand_encodings.bin", p.p, p.len);
 

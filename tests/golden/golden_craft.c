@@ -109,10 +109,9 @@ static uint32_t gc_crc(const void *p, size_t n)
 
 void gc_section(gc_buf *payload, unsigned type, unsigned flags, const gc_buf *body)
 {
-    gc_le16(payload, (uint16_t)type);
-    gc_le16(payload, (uint16_t)flags);
-    gc_le32(payload, 0);
-    gc_le64(payload, body->len);
+    gc_varint(payload, type);
+    gc_varint(payload, flags);
+    gc_varint(payload, body->len);
     gc_put(payload, body->p, body->len);
 }
 
@@ -120,10 +119,8 @@ void gc_strings(gc_buf *payload, const char *const *s, const size_t *len, size_t
 {
     gc_buf b = {0};
     gc_varint(&b, n);
-    for (size_t i = 0; i < n; i++) {
-        gc_varint(&b, len[i]);
-        gc_put(&b, s[i], len[i]);
-    }
+    for (size_t i = 0; i < n; i++) gc_varint(&b, len[i]);
+    for (size_t i = 0; i < n; i++) gc_put(&b, s[i], len[i]);
     gc_section(payload, 1, 0, &b);
     gc_free(&b);
 }
@@ -144,7 +141,15 @@ void gc_column(gc_buf *body, unsigned id, unsigned enc, const gc_buf *data)
 
 void gc_column_varints(gc_buf *body, unsigned id, unsigned enc, const uint64_t *v, size_t n)
 {
+    gc_column_params(body, id, enc, 0, NULL, 0, v, n);
+}
+
+void gc_column_params(gc_buf *body, unsigned id, unsigned enc, unsigned shift, const uint64_t *param,
+                      size_t nparam, const uint64_t *v, size_t n)
+{
     gc_buf d = {0};
+    if (enc & GC_SHIFTED) gc_u8(&d, shift);
+    for (size_t i = 0; i < nparam; i++) gc_varint(&d, param[i]);
     for (size_t i = 0; i < n; i++) gc_varint(&d, v[i]);
     gc_column(body, id, enc, &d);
     gc_free(&d);

@@ -37,9 +37,13 @@
 #define GC_RH_CODEC 28u      /* u8: 1 = zstd */
 #define GC_RH_CRC 36u        /* u32: CRC-32C of bytes 0..35; extension bytes follow */
 
-/* Section header (16 bytes) and column encodings (SPEC.md 5.3). */
+/* Section flags (SPEC.md 4.1) and column encodings (SPEC.md 5.3): the
+ * encoding byte is type + 4 * method + 64 * SHIFTED. */
 #define GC_SEC_REQUIRED 1u
-enum { GC_UVAR = 1, GC_SVAR = 2, GC_UDELTA = 3, GC_STRREF = 4 };
+enum { GC_U64 = 1, GC_I64 = 2, GC_STR = 3 };
+enum { GC_PLAIN = 0, GC_DELTA = 1, GC_CONST = 2, GC_REF = 3, GC_GAP = 4, GC_SPAN = 5, GC_SEQ = 6 };
+#define GC_ENC(type, method) ((unsigned)(type) + 4u * (unsigned)(method))
+#define GC_SHIFTED 64u
 
 /* A string literal's bytes and length, for gc_put (NULs inside count). */
 #define GC_LIT(s) (s), (sizeof(s) - 1)
@@ -66,12 +70,12 @@ uint64_t gc_get_le64(const unsigned char *p);
 
 /* ------------------------------------------------------------ payloads */
 
-/* Appends a section: 16-byte header (type, flags, reserved 0, length of
- * `body`) and the body. */
+/* Appends a section: its header (type, flags and the length of `body`, as
+ * varints) and the body. */
 void gc_section(gc_buf *payload, unsigned type, unsigned flags, const gc_buf *body);
 
 /* Appends the string table section holding `n` strings (explicit lengths:
- * strings may hold NULs). */
+ * strings may hold NULs): the count, the lengths, then the bytes. */
 void gc_strings(gc_buf *payload, const char *const *s, const size_t *len, size_t n);
 
 /* Starts a table body: row count and column count. */
@@ -82,8 +86,13 @@ void gc_table(gc_buf *body, uint64_t nrows, uint64_t ncols);
 void gc_column(gc_buf *body, unsigned id, unsigned enc, const gc_buf *data);
 
 /* Appends a column of `n` values, each written as one canonical varint
- * (the caller applies zigzag/delta for SVAR/UDELTA). */
+ * (the caller applies zigzag, differences and shifts as the method says). */
 void gc_column_varints(gc_buf *body, unsigned id, unsigned enc, const uint64_t *v, size_t n);
+
+/* Appends a column whose data is a shift byte (if enc has GC_SHIFTED),
+ * `nparam` parameter varints, then `n` value varints. */
+void gc_column_params(gc_buf *body, unsigned id, unsigned enc, unsigned shift, const uint64_t *param,
+                      size_t nparam, const uint64_t *v, size_t n);
 
 /* --------------------------------------------------------------- files */
 

@@ -166,13 +166,13 @@ static void header_rules(void)
     free(p);
 
     size_t last = nrec - 1;
-    uint64_t comp = comp_of(last) + 64;
+    uint64_t comp = comp_of(last) + 16; /* still within zstd's bound for the raw size */
     if (comp > ZSTD_compressBound((size_t)raw_of(last))) gc_die("comp_past_end", "would be an impossible size");
     p = copy(series, series_len, 0);
     gc_set_le64(p + rec[last] + GC_RH_COMP, comp);
     gc_fix_record_crc(p + rec[last]);
     emit("comp_past_end.msnap", p, series_len, "MS_ERR_TRUNCATED", last, rec[last], "next",
-         "the last record declares 64 more compressed bytes than the file holds (CRC valid)");
+         "the last record declares 16 more compressed bytes than the file holds (CRC valid)");
     free(p);
 }
 
@@ -201,8 +201,8 @@ static void snapshot_section(gc_buf *p, uint64_t agent)
     gc_buf b = {0};
     uint64_t seq = 1;
     gc_table(&b, 1, 2);
-    gc_column_varints(&b, MS_SNAP_SEQ, GC_UVAR, &seq, 1);
-    gc_column_varints(&b, MS_SNAP_AGENT, GC_STRREF, &agent, 1);
+    gc_column_varints(&b, MS_SNAP_SEQ, GC_ENC(GC_U64, GC_PLAIN), &seq, 1);
+    gc_column_varints(&b, MS_SNAP_AGENT, GC_ENC(GC_STR, GC_PLAIN), &agent, 1);
     gc_section(p, MS_SEC_SNAPSHOT, 0, &b);
     gc_free(&b);
 }
@@ -215,11 +215,10 @@ static void payload_rules(void)
     snapshot_section(&p, 1);
     uint64_t pid = 4242;
     gc_table(&b, 1, 1);
-    gc_column_varints(&b, MS_PROC_PID, GC_UVAR, &pid, 1);
-    gc_le16(&p, MS_SEC_PROCESS);
-    gc_le16(&p, 0);
-    gc_le32(&p, 0);
-    gc_le64(&p, b.len + 1); /* one byte more than the payload has */
+    gc_column_varints(&b, MS_PROC_PID, GC_ENC(GC_U64, GC_PLAIN), &pid, 1);
+    gc_varint(&p, MS_SEC_PROCESS);
+    gc_varint(&p, 0);
+    gc_varint(&p, b.len + 1); /* one byte more than the payload has */
     gc_put(&p, b.p, b.len);
     emit_payload("section_past_payload.msnap", &p, "MS_ERR_CORRUPT",
                  "the last section's length runs one byte past the payload (CRCs valid)");
@@ -245,7 +244,7 @@ static void payload_rules(void)
     gc_buf d = {0};
     gc_put(&d, GC_LIT("\x81\x00")); /* 1, in two bytes: not the minimal encoding */
     gc_table(&b, 1, 1);
-    gc_column(&b, MS_SNAP_SEQ, GC_UVAR, &d);
+    gc_column(&b, MS_SNAP_SEQ, GC_ENC(GC_U64, GC_PLAIN), &d);
     gc_section(&p, MS_SEC_SNAPSHOT, 0, &b);
     emit_payload("noncanonical_varint.msnap", &p, "MS_ERR_CORRUPT",
                  "the snapshot's seq is the varint 81 00 (= 1, not minimal): varints must be canonical");
@@ -263,19 +262,65 @@ static void payload_rules(void)
     payload_start(&p);
     uint64_t seq = 1;
     gc_table(&b, 1, 1);
-    gc_column_varints(&b, MS_SNAP_SEQ, GC_STRREF, &seq, 1);
+    gc_column_varints(&b, MS_SNAP_SEQ, GC_ENC(GC_STR, GC_PLAIN), &seq, 1);
     gc_section(&p, MS_SEC_SNAPSHOT, 0, &b);
     emit_payload("known_column_wrong_encoding.msnap", &p, "MS_ERR_CORRUPT",
-                 "the snapshot's seq (a U64 column) is encoded as STRREF (CRCs valid)");
+                 "the snapshot's seq (a U64 column) is encoded as a STR column (CRCs valid)");
 
     p.len = 0;
     b.len = 0;
     payload_start(&p);
     gc_table(&b, 1, 1);
-    gc_column_varints(&b, MS_PROC_PID, GC_UVAR, &pid, 1);
+    gc_column_varints(&b, MS_PROC_PID, GC_ENC(GC_U64, GC_PLAIN), &pid, 1);
     gc_section(&p, MS_SEC_PROCESS, 0, &b);
     emit_payload("no_snapshot_section.msnap", &p, "MS_ERR_CORRUPT",
                  "a payload without the mandatory snapshot section (CRCs valid)");
+
+    /* the column encodings of SPEC.md 5.3: broken references and shifts */
+    uint64_t two[] = {gc_zigzag(0x400), gc_zigzag(2)}, lens[] = {2, 2}, prm[] = {MS_MAP_START};
+    p.len = 0;
+    b.len = 0;
+    payload_start(&p);
+    snapshot_section(&p, 1);
+    gc_table(&b, 2, 2);
+    gc_column_params(&b, MS_MAP_START, GC_ENC(GC_U64, GC_GAP) | GC_SHIFTED, 12, NULL, 0, two, 2);
+    gc_column_params(&b, MS_MAP_END, GC_ENC(GC_U64, GC_PLAIN) | GC_SHIFTED, 12, NULL, 0, lens, 2);
+    gc_section(&p, MS_SEC_MAPPINGS, 0, &b);
+    emit_payload("gap_without_ref.msnap", &p, "MS_ERR_CORRUPT",
+                 "mappings.start is encoded GAP but the column after it, end, is not a REF to it (CRCs valid)");
+
+    p.len = 0;
+    b.len = 0;
+    payload_start(&p);
+    snapshot_section(&p, 1);
+    gc_table(&b, 2, 2);
+    uint64_t later[] = {MS_MAP_END};
+    gc_column_params(&b, MS_MAP_START, GC_ENC(GC_U64, GC_REF), 0, later, 1, lens, 2);
+    gc_column_params(&b, MS_MAP_END, GC_ENC(GC_U64, GC_REF), 0, prm, 1, lens, 2);
+    gc_section(&p, MS_SEC_MAPPINGS, 0, &b);
+    emit_payload("ref_to_later_column.msnap", &p, "MS_ERR_CORRUPT",
+                 "mappings.start is encoded REF to end, a column that comes after it (CRCs valid)");
+
+    p.len = 0;
+    b.len = 0;
+    payload_start(&p);
+    uint64_t big = 2; /* 2 << 63 does not fit in 64 bits */
+    gc_table(&b, 1, 1);
+    gc_column_params(&b, MS_SNAP_SEQ, GC_ENC(GC_U64, GC_PLAIN) | GC_SHIFTED, 63, NULL, 0, &big, 1);
+    gc_section(&p, MS_SEC_SNAPSHOT, 0, &b);
+    emit_payload("shift_overflow.msnap", &p, "MS_ERR_CORRUPT",
+                 "the snapshot's seq is 2 shifted left by 63: a bit would be lost (CRCs valid)");
+
+    p.len = 0;
+    b.len = 0;
+    gc_varint(&b, 2);    /* two strings */
+    gc_varint(&b, 21);   /* of 21 and 8 bytes, but only 28 bytes follow */
+    gc_varint(&b, 8);
+    gc_put(&b, GC_LIT("memsnap-capture 0.1.0python3"));
+    gc_section(&p, 1, 0, &b);
+    snapshot_section(&p, 1);
+    emit_payload("string_lengths_past_table.msnap", &p, "MS_ERR_CORRUPT",
+                 "the string lengths add up to one byte more than the string table holds (CRCs valid)");
     gc_free(&p);
     gc_free(&b);
 }
