@@ -322,8 +322,8 @@ static int collect_process(capture_target *t, ms_writer *w, diag_ctx *d, char *b
     if (comm[0] && ms_table_cstr(p, MS_PROC_COMM, comm)) goto out;
 
     snprintf(path, sizeof path, "%s/%d/cmdline", t->proc_root, t->pid);
-    size_t clen;
-    int cut;
+    size_t clen = 0;
+    int cut = 0;
     if ((e = read_file(path, buf, CMDLINE_MAX, &clen, &cut))) {
         diag_add(d, "process.cmdline", DG_UNAVAILABLE, "cannot read %s: %s", path, errtext(e));
     } else {

@@ -1582,8 +1582,9 @@ int pyheap_capture(int pid, const char *proc_root, const pyheap_opts *o, ms_writ
             goto out_walk;
         }
         uint64_t t0 = now_ns();
-        if (!o->no_pause && pt_pause(pid, o->pause_timeout_ms ? o->pause_timeout_ms : 2000, &pp, msg, sizeof msg)) {
+        if (!o->no_pause && pt_pause(pid, o->pause_timeout_ms ? o->pause_timeout_ms : 3000, &pp, msg, sizeof msg)) {
             pyimage_free(im);
+            if (attempt_no < tries) continue; /* threads slow to stop (D state, a starved agent): try again */
             rc = diag(dg, "python", DG_UNAVAILABLE, "cannot pause the target: %s", msg);
             snprintf(note, note_len, "Python part unavailable: cannot pause PID %d: %s", pid, msg);
             goto out_walk;
