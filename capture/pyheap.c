@@ -1179,7 +1179,11 @@ static int pool_scan(walk *w)
                 uint64_t gs, mem, al;
                 int aa = 0;
                 if (object_sizes(w, t, obj, &gs, &mem, &al, &aa) != 0) continue;
-                if (((mem + pre + align - 1) & ~(align - 1)) != bsize) continue;
+                uint64_t need = (mem + pre + align - 1) & ~(align - 1);
+                /* An int is allocated for the digits an operation might
+                 * need and then normalised (2**40 + 1 sits in a 48-byte
+                 * block with 32 bytes used): its block may be larger. */
+                if (t->kind == K_INT ? need > bsize : need != bsize) continue;
                 long r = add_object(w, obj);
                 if (r == -3) return MS_ERR_NOMEM;
                 if (r >= 0) w->pool_objects++;

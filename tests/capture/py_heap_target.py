@@ -57,6 +57,7 @@ def build(n):
     keep["subs"] = [Sub(i) for i in range(n // 2)]
     keep["strdicts"] = [{"k%d" % j: j for j in range(5)} for _ in range(4 * n)]
     keep["ints"] = list(range(1000000, 1000000 + 2 * n))
+    keep["big_ints"] = [2**40 + i for i in range(n)]  # normalised: blocks larger than needed
     keep["floats"] = [i + 0.25 for i in range(n)]
     keep["strs"] = ["s%07d" % i for i in range(2 * n)]
     keep["bytes"] = [b"b%07d" % i for i in range(16 * n)]
