@@ -429,6 +429,34 @@ static const schema_view_column vcols_snapshot_summary[] = {
     {"warnings", "", "diagnostics with status approximate, unavailable or best-effort"},
 };
 
+static const schema_view_column vcols_memory_parts[] = {
+    {"snapshot_id", "", "the snapshot"},
+    {"ord", "", "order of the part: ord / 10 numbers its group (1 python_heap ... 9 unexplained)"},
+    {"grp", "", "group: python_heap, c_heap, interpreter, python_extension, shared_library, file, stack, "
+                "shmem, kernel, unexplained"},
+    {"part", "", "what the part is; the file (or extension module name) for library groups"},
+    {"rss", "bytes", "resident bytes of the part (can be negative only for 'arena pages not resident')"},
+    {"pss", "bytes", "proportional share, when the part is whole mappings (else NULL)"},
+    {"private", "bytes", "private_clean + private_dirty (USS share), when whole mappings"},
+    {"shared", "bytes", "shared_clean + shared_dirty, when whole mappings"},
+    {"swap", "bytes", "swapped out, when whole mappings"},
+    {"estimated", "0/1", "1 if the figure is an estimate (see SCHEMA.md, RSS accounting)"},
+    {"counted", "0/1", "1 if the part is one of those that add up to RSS; 0 for an 'of which' detail"},
+};
+
+static const schema_view_column vcols_arena_usage[] = {
+    {"snapshot_id", "", "the snapshot"},
+    {"address", "address", "arena base address"},
+    {"pools_used", "pools", "pools holding blocks"},
+    {"pools_free", "pools", "empty pools"},
+    {"pools_total", "pools", "pools in the arena"},
+    {"live_bytes", "bytes", "bytes in blocks handed out"},
+    {"arena_bytes", "bytes", "arena size (py_runtime.arena_size)"},
+    {"used_pct", "%", "100 * live_bytes / arena_bytes"},
+    {"decile", "", "utilisation bucket 0..9 (0: under 10% used, 9: 90% or more)"},
+    {"pinned", "0/1", "1 if under 25% used: a few live blocks keep the whole arena from returning to the OS"},
+};
+
 #define CATSUM(c)                                                                                  \
     "(SELECT sum(CASE category WHEN '" c "' THEN rss ELSE 0 END) FROM mappings m\n"                  \
     "         WHERE m.snapshot_id = s.id) AS " c "_rss"
@@ -480,6 +508,86 @@ const schema_view schema_views[] = {
      "         AS warnings\n"
      "  FROM snapshots s",
      vcols_snapshot_summary, COUNT(vcols_snapshot_summary)},
+    {"memory_parts",
+     "RSS accounting: the parts that add up to each snapshot's RSS (rows with counted = 1 sum to "
+     "snapshots.rss exactly), with 'of which' estimates. memsnap report shows it.",
+     "WITH files AS (\n"
+     "  SELECT snapshot_id, category, coalesce(module, path) AS name,\n"
+     "         sum(rss) AS rss, sum(pss) AS pss, sum(private_clean + private_dirty) AS private,\n"
+     "         sum(shared_clean + shared_dirty) AS shared, sum(swap) AS swap\n"
+     "    FROM mappings GROUP BY snapshot_id, category, path, module),\n"
+     "cats AS (\n"
+     "  SELECT snapshot_id, category, sum(rss) AS rss, sum(pss) AS pss, sum(private) AS private,\n"
+     "         sum(shared) AS shared, sum(swap) AS swap\n"
+     "    FROM files GROUP BY snapshot_id, category),\n"
+     "tot AS (\n"
+     "  SELECT s.id AS snapshot_id, s.rss AS total_rss,\n"
+     "         (SELECT coalesce(sum(rss), 0) FROM cats c WHERE c.snapshot_id = s.id) AS mapped_rss,\n"
+     "         coalesce(h.rss, 0) AS heap_rss, coalesce(a.arena_bytes, 0) AS arena_bytes,\n"
+     "         min(coalesce(a.arena_bytes, 0), coalesce(h.rss, 0)) AS arena_rss,\n"
+     "         a.allocated_bytes, a.available_bytes, a.unused_pool_bytes, a.pool_header_bytes,\n"
+     "         a.quantization_bytes + a.alignment_bytes AS rounding_bytes,\n"
+     "         (SELECT sum(coalesce(nullif(t.allocated_bytes, 0), t.sizeof_bytes)) FROM py_types t\n"
+     "           WHERE t.snapshot_id = s.id) AS object_bytes,\n"
+     "         coalesce((SELECT rss FROM cats c WHERE c.snapshot_id = s.id AND c.category = 'c_heap'), 0)\n"
+     "           + coalesce((SELECT rss FROM cats c WHERE c.snapshot_id = s.id AND c.category = 'anonymous'), 0)\n"
+     "           + coalesce(h.rss, 0) - min(coalesce(a.arena_bytes, 0), coalesce(h.rss, 0)) AS cheap_rss\n"
+     "    FROM snapshots s\n"
+     "    LEFT JOIN py_alloc_totals a ON a.snapshot_id = s.id\n"
+     "    LEFT JOIN cats h ON h.snapshot_id = s.id AND h.category = 'python_heap'),\n"
+     "parts(snapshot_id, ord, grp, part, rss, pss, private, shared, swap, estimated, counted) AS (\n"
+     "  SELECT snapshot_id, 11, 'python_heap', 'blocks in use (small objects and buffers)', allocated_bytes,\n"
+     "         NULL, NULL, NULL, NULL, 0, 1 FROM tot WHERE arena_bytes > 0\n"
+     "  UNION ALL SELECT snapshot_id, 12, 'python_heap', 'free blocks in used pools', available_bytes,\n"
+     "         NULL, NULL, NULL, NULL, 0, 1 FROM tot WHERE arena_bytes > 0\n"
+     "  UNION ALL SELECT snapshot_id, 13, 'python_heap', 'empty pools in live arenas', unused_pool_bytes,\n"
+     "         NULL, NULL, NULL, NULL, 0, 1 FROM tot WHERE arena_bytes > 0\n"
+     "  UNION ALL SELECT snapshot_id, 14, 'python_heap', 'pool headers', pool_header_bytes,\n"
+     "         NULL, NULL, NULL, NULL, 0, 1 FROM tot WHERE arena_bytes > 0\n"
+     "  UNION ALL SELECT snapshot_id, 15, 'python_heap', 'quantization and arena alignment', rounding_bytes,\n"
+     "         NULL, NULL, NULL, NULL, 0, 1 FROM tot WHERE arena_bytes > 0\n"
+     "  UNION ALL SELECT snapshot_id, 17, 'python_heap', 'blocks in use: of which live Python objects (estimate)',\n"
+     "         min(object_bytes, allocated_bytes), NULL, NULL, NULL, NULL, 1, 0 FROM tot WHERE arena_bytes > 0\n"
+     "  UNION ALL SELECT snapshot_id, 16, 'python_heap', 'arena pages not resident', arena_rss - arena_bytes,\n"
+     "         NULL, NULL, NULL, NULL, 1, 1 FROM tot WHERE arena_rss < arena_bytes\n"
+     "  UNION ALL SELECT snapshot_id, 21, 'c_heap', '[heap] and malloc arenas', rss, pss, private, shared, swap,\n"
+     "         0, 1 FROM cats WHERE category = 'c_heap'\n"
+     "  UNION ALL SELECT snapshot_id, 22, 'c_heap', 'anonymous memory in the arenas'' mappings', heap_rss - arena_rss,\n"
+     "         NULL, NULL, NULL, NULL, arena_bytes > 0, 1 FROM tot WHERE heap_rss > arena_rss\n"
+     "  UNION ALL SELECT snapshot_id, 23, 'c_heap', 'other anonymous memory (large malloc blocks, .bss)', rss, pss,\n"
+     "         private, shared, swap, 0, 1 FROM cats WHERE category = 'anonymous'\n"
+     "  UNION ALL SELECT snapshot_id, 24, 'c_heap', 'of which Python objects outside pymalloc (estimate)',\n"
+     "         min(max(object_bytes - coalesce(allocated_bytes, 0), 0), cheap_rss), NULL, NULL, NULL, NULL, 1, 0\n"
+     "    FROM tot WHERE object_bytes > 0\n"
+     "  UNION ALL SELECT snapshot_id, 25, 'c_heap', 'of which other C memory (estimate)',\n"
+     "         cheap_rss - min(max(object_bytes - coalesce(allocated_bytes, 0), 0), cheap_rss), NULL, NULL, NULL,\n"
+     "         NULL, 1, 0 FROM tot WHERE object_bytes > 0\n"
+     "  UNION ALL SELECT snapshot_id, 31, 'interpreter', name, rss, pss, private, shared, swap, 0, 1\n"
+     "    FROM files WHERE category = 'interpreter'\n"
+     "  UNION ALL SELECT snapshot_id, 41, 'python_extension', name, rss, pss, private, shared, swap, 0, 1\n"
+     "    FROM files WHERE category = 'python_extension'\n"
+     "  UNION ALL SELECT snapshot_id, 51, 'shared_library', name, rss, pss, private, shared, swap, 0, 1\n"
+     "    FROM files WHERE category = 'shared_library'\n"
+     "  UNION ALL SELECT snapshot_id, 61, 'file', 'other mapped files', rss, pss, private, shared, swap, 0, 1\n"
+     "    FROM cats WHERE category = 'file'\n"
+     "  UNION ALL SELECT snapshot_id, 71, 'stack', 'thread stacks', rss, pss, private, shared, swap, 0, 1\n"
+     "    FROM cats WHERE category = 'stack'\n"
+     "  UNION ALL SELECT snapshot_id, 81, 'shmem', 'shared memory', rss, pss, private, shared, swap, 0, 1\n"
+     "    FROM cats WHERE category = 'shmem'\n"
+     "  UNION ALL SELECT snapshot_id, 85, 'kernel', 'kernel pages ([vdso], [vvar])', rss, pss, private, shared,\n"
+     "         swap, 0, 1 FROM cats WHERE category = 'kernel'\n"
+     "  UNION ALL SELECT snapshot_id, 91, 'unexplained', 'RSS minus the sum of the mappings', total_rss - mapped_rss,\n"
+     "         NULL, NULL, NULL, NULL, 0, 1 FROM tot WHERE total_rss IS NOT NULL)\n"
+     "SELECT * FROM parts",
+     vcols_memory_parts, COUNT(vcols_memory_parts)},
+    {"arena_usage", "pymalloc arenas with their utilisation (memsnap frag).",
+     "SELECT a.snapshot_id, a.address, a.pools_used, a.pools_free, a.pools_total, a.live_bytes,\n"
+     "       r.arena_size AS arena_bytes, round(100.0 * a.live_bytes / r.arena_size, 2) AS used_pct,\n"
+     "       min(9, CAST(10 * a.live_bytes / r.arena_size AS INTEGER)) AS decile,\n"
+     "       a.live_bytes < r.arena_size / 4 AS pinned\n"
+     "  FROM py_arenas a JOIN py_runtime r USING (snapshot_id)\n"
+     " WHERE r.arena_size > 0",
+     vcols_arena_usage, COUNT(vcols_arena_usage)},
 };
 #undef CATSUM
 const size_t schema_nviews = COUNT(schema_views);
