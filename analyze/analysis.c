@@ -258,8 +258,21 @@ static int section(an_ctx *c, const char *key, const char *title, const char *sq
         char *lbuf = NULL;
         size_t llen = 0;
         if (nrows) line = open_memstream(&lbuf, &llen);
+        if (one && nrows == 1 && line) { /* one row: a name and value per line */
+            size_t kw = 0;
+            for (int i = 0; i < ncols; i++)
+                if (kind[i] != COL_HIDDEN && strlen(sqlite3_column_name(st, i)) > kw)
+                    kw = strlen(sqlite3_column_name(st, i));
+            for (int i = 0; i < ncols; i++) {
+                if (kind[i] == COL_HIDDEN) continue;
+                char h[128];
+                header_text(h, sizeof h, sqlite3_column_name(st, i));
+                fprintf(line, "  %-*s  %s\n", (int)kw, h, rows[0][i]);
+            }
+            nrows = -nrows; /* the table below is skipped */
+        }
         if (line) c->out = line;
-        if (nrows) {
+        if (nrows > 0) {
             fputs(" ", c->out);
             for (int i = 0; i < ncols; i++) {
                 if (kind[i] == COL_HIDDEN) continue;
@@ -306,6 +319,7 @@ static int section(an_ctx *c, const char *key, const char *title, const char *sq
             }
             free(lbuf);
         }
+        if (nrows < 0) nrows = -nrows;
         for (int r = 0; r < nrows; r++) {
             for (int i = 0; i < ncols; i++) free(rows[r][i]);
             free(rows[r]);
@@ -913,7 +927,7 @@ static const char *SQL_TREND_GROUPS = SQL_SERIES
     "         - coalesce((SELECT rss FROM g WHERE g.grp = k.grp AND g.snapshot_id = ends.a), 0) AS rss_delta,\n"
     "       (coalesce((SELECT rss FROM g WHERE g.grp = k.grp AND g.snapshot_id = ends.b), 0)\n"
     "         - coalesce((SELECT rss FROM g WHERE g.grp = k.grp AND g.snapshot_id = ends.a), 0)) / ends.minutes\n"
-    "         AS rss_per_min\n"
+    "         AS per_min_rss\n"
     "  FROM (SELECT grp, min(g) AS o FROM g GROUP BY grp) k, ends ORDER BY k.o";
 
 /* Per type and interval: did count or bytes grow? A type absent from a
