@@ -841,9 +841,9 @@ static const char *SQL_FRAG_CHEAP =
     "SELECT part, rss, CASE WHEN estimated THEN 'estimate' END AS note FROM memory_parts\n"
     " WHERE snapshot_id = ?1 AND grp = 'c_heap' ORDER BY ord";
 
-int an_frag(an_ctx *c, int64_t snap)
+int an_frag(an_ctx *c, int64_t snap, int top)
 {
-    int64_t v[2] = {snap, 10};
+    int64_t v[2] = {snap, top};
     double t[11];
     an_begin(c);
     if (headline(c, "snapshot", snap) < 0) goto out;

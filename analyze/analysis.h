@@ -56,7 +56,7 @@ int an_snapshot_exists(sqlite3 *db, int64_t id);
  * returns 0, or -1 after an SQLite error (reported on c->err). */
 int an_report(an_ctx *c, int64_t snap, int top);
 int an_diff(an_ctx *c, int64_t a, int64_t b, int top);
-int an_frag(an_ctx *c, int64_t snap);
+int an_frag(an_ctx *c, int64_t snap, int top);
 int an_trend(an_ctx *c, int64_t last, int top);
 
 /* Starts and ends the JSON object of an analysis (no-ops in text mode). */

@@ -670,12 +670,6 @@ static sqlite3 *an_start(const command *c, an_args *a, an_ctx *ctx, char *prog, 
 
 typedef int (*an_fn)(an_ctx *c, int64_t snap, int top);
 
-static int an_frag_top(an_ctx *c, int64_t snap, int top)
-{
-    (void)top;
-    return an_frag(c, snap);
-}
-
 static int run_analysis(const char *name, int argc, char **argv, an_fn fn)
 {
     const command *c = command_find(name);
@@ -697,7 +691,7 @@ static int run_analysis(const char *name, int argc, char **argv, an_fn fn)
 }
 
 static int cmd_report(int argc, char **argv) { return run_analysis("report", argc, argv, an_report); }
-static int cmd_frag(int argc, char **argv) { return run_analysis("frag", argc, argv, an_frag_top); }
+static int cmd_frag(int argc, char **argv) { return run_analysis("frag", argc, argv, an_frag); }
 static int cmd_trend(int argc, char **argv) { return run_analysis("trend", argc, argv, an_trend); }
 
 static int cmd_diff(int argc, char **argv)
