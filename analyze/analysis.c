@@ -576,8 +576,12 @@ static int headline(an_ctx *c, const char *key, int64_t id)
  * kind, the rest summed in one line), then the total. */
 static const char *SQL_PARTS =
     "WITH p AS (SELECT * FROM memory_parts WHERE snapshot_id = ?1),\n"
-    "g AS (SELECT ord / 10 AS g, grp, sum(CASE WHEN counted THEN rss END) AS rss, sum(pss) AS pss,\n"
-    "             sum(private) AS private, sum(shared) AS shared, sum(swap) AS swap,\n"
+    /* a group's PSS, USS... only when every part of it has them */
+    "g AS (SELECT ord / 10 AS g, grp, sum(CASE WHEN counted THEN rss END) AS rss,\n"
+    "             CASE WHEN sum(counted AND pss IS NULL) = 0 THEN sum(pss) END AS pss,\n"
+    "             CASE WHEN sum(counted AND pss IS NULL) = 0 THEN sum(private) END AS private,\n"
+    "             CASE WHEN sum(counted AND pss IS NULL) = 0 THEN sum(shared) END AS shared,\n"
+    "             CASE WHEN sum(counted AND pss IS NULL) = 0 THEN sum(swap) END AS swap,\n"
     "             max(estimated * counted) AS est, count(*) AS n\n"
     "        FROM p GROUP BY ord / 10, grp),\n"
     "r AS (SELECT *, row_number() OVER (PARTITION BY ord ORDER BY rss DESC, part) AS k,\n"
@@ -866,7 +870,9 @@ int an_frag(an_ctx *c, int64_t snap, int top)
     char text[1200], a[32], b[32], d[32], e[32];
     if (got > 0) {
         double util = t[3], pinned = t[7], pinned_free = t[8], free_all = t[4] + t[5];
-        const char *level = util >= 80 ? "little" : util >= 50 ? "moderate" : "heavy";
+        /* little: under a fifth of the arenas free, or under 4 MiB in all */
+        double spare = t[1] - t[2];
+        const char *level = spare < 4194304.0 || util >= 80 ? "little" : util >= 50 ? "moderate" : "heavy";
         int n = snprintf(text, sizeof text,
                          "%s fragmentation: pymalloc holds %.0f arenas (%s) of which %.1f%% is live blocks (%s); "
                          "%s is free blocks and empty pools inside the arenas, reusable by Python but not by "
