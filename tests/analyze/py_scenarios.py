@@ -116,7 +116,7 @@ def scenario_objects(label, python, tmp):
             got = tb.get(name, {}).get("getsizeof_bytes", 0) - ta.get(name, {}).get("getsizeof_bytes", 0)
             if abs(got - want) > 0.01 * want:
                 fail(label, "scenario 1: %s getsizeof bytes grew by %d, the target created %d" % (name, got, want))
-        total = sum(p["rss"] for p in rb["parts"] if p["k"] == 0 and p["g"] != 99)
+        total = sum(p["rss"] for p in rb["parts"] if not p["part"].startswith(" ") and p["g"] != 99)
         if total != rb["snapshot"]["rss"]:
             fail(label, "scenario 1: report's parts add up to %d, RSS is %d" % (total, rb["snapshot"]["rss"]))
     finally:
@@ -172,7 +172,7 @@ def scenario_bigints(label, python, tmp):
         total = [p for p in d["parts"] if p["g"] == 99][0]
         if not total["rss_delta"] < -20_000_000:
             fail(label, "scenario 3: RSS went down by only %d bytes" % -total["rss_delta"])
-        heap = [p for p in d["parts"] if p["g"] == 1 and p["k"] == 0]
+        heap = [p for p in d["parts"] if p["g"] == 1 and not p["part"].startswith(" ")]
         if d["arenas"] is not None and (not heap or not heap[0]["rss_delta"] < -20_000_000):
             fail(label, "scenario 3: diff does not put the drop in the pymalloc arenas")
     finally:
