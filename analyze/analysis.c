@@ -586,21 +586,21 @@ static const char *SQL_PARTS =
     "        FROM p GROUP BY ord / 10, grp),\n"
     "r AS (SELECT *, row_number() OVER (PARTITION BY ord ORDER BY rss DESC, part) AS k,\n"
     "             count(*) OVER (PARTITION BY ord) AS kn FROM p)\n"
-    "SELECT g AS _g, o AS _k, " GROUP_LABEL("grp") " AS part,\n"
+    "SELECT g AS _g, o AS _k, 0 AS _level, " GROUP_LABEL("grp") " AS part,\n"
     "       rss, pss, private AS uss, shared, swap,\n"
     "       CASE WHEN est THEN 'includes an estimate' END AS note\n"
     "  FROM g\n"
     "UNION ALL\n"
-    "SELECT ord / 10, ord * 1000 + k, '  ' || CASE WHEN counted THEN '' ELSE '  ' END || part,\n"
+    "SELECT ord / 10, ord * 1000 + k, 2 - counted, '  ' || CASE WHEN counted THEN '' ELSE '  ' END || part,\n"
     "       rss, pss, private, shared, swap, CASE WHEN estimated THEN 'estimate' END\n"
     "  FROM r WHERE grp NOT IN ('file', 'stack', 'shmem', 'kernel', 'unexplained')\n"
     "   AND (k <= ?2 OR kn <= ?2 + 1)\n"
     "UNION ALL\n"
-    "SELECT ord / 10, ord * 1000 + 999, printf('  %d more', count(*)), sum(rss), sum(pss), sum(private),\n"
+    "SELECT ord / 10, ord * 1000 + 999, 1, printf('  %d more', count(*)), sum(rss), sum(pss), sum(private),\n"
     "       sum(shared), sum(swap), NULL\n"
     "  FROM r WHERE k > ?2 AND kn > ?2 + 1 GROUP BY ord\n"
     "UNION ALL\n"
-    "SELECT 99, 0, 'Total (= RSS)', sum(CASE WHEN counted THEN rss END), NULL, NULL, NULL, NULL, NULL FROM p\n"
+    "SELECT 99, 0, 0, 'Total (= RSS)', sum(CASE WHEN counted THEN rss END), NULL, NULL, NULL, NULL, NULL FROM p\n"
     "ORDER BY 1, 2";
 
 static const char *SQL_OBJECTS =
@@ -905,10 +905,10 @@ out:
 
 static const char *SQL_TREND_POINTS = SQL_SERIES
     "SELECT id AS snapshot, wall_time AS time, rss,\n"
-    "       (SELECT sum(rss) FROM memory_parts p WHERE p.snapshot_id = id AND grp = 'python_heap' AND counted)\n"
+    "       (SELECT sum(m.rss) FROM mappings m WHERE m.snapshot_id = id AND m.category = 'python_heap')\n"
     "         AS python_heap_rss,\n"
-    "       (SELECT sum(rss) FROM memory_parts p WHERE p.snapshot_id = id AND grp = 'c_heap' AND counted)\n"
-    "         AS c_heap_rss,\n"
+    "       (SELECT sum(m.rss) FROM mappings m WHERE m.snapshot_id = id AND m.category IN ('c_heap', 'anonymous'))\n"
+    "         AS c_heap_and_anonymous_rss,\n"
     "       (SELECT sum(count) FROM py_types t WHERE t.snapshot_id = id) AS objects\n"
     "  FROM series ORDER BY wall_ns, id";
 
@@ -919,25 +919,21 @@ static const char *SQL_TREND_SUMMARY = SQL_SERIES
     "       min(rss) AS min_rss, max(rss) AS max_rss\n"
     "  FROM series";
 
+/* ?1 the last snapshot, ?3 the first of its series */
 static const char *SQL_TREND_GROUPS = SQL_SERIES
-    ", ends AS (SELECT (SELECT id FROM series ORDER BY wall_ns, id LIMIT 1) AS a,\n"
-    "                  (SELECT id FROM series ORDER BY wall_ns DESC, id DESC LIMIT 1) AS b,\n"
-    "                  max(1e-9, (max(wall_ns) - min(wall_ns)) / 60e9) AS minutes FROM series),\n"
-    "g AS (SELECT p.snapshot_id, p.grp, min(p.ord / 10) AS g, sum(p.rss) AS rss\n"
-    "        FROM memory_parts p, ends WHERE p.snapshot_id IN (ends.a, ends.b) AND p.counted\n"
-    "       GROUP BY p.snapshot_id, p.grp)\n"
-    "SELECT " GROUP_LABEL("k.grp") " AS part,\n"
-    "       (SELECT rss FROM g WHERE g.grp = k.grp AND g.snapshot_id = ends.a) AS first_rss,\n"
-    "       (SELECT rss FROM g WHERE g.grp = k.grp AND g.snapshot_id = ends.b) AS last_rss,\n"
-    "       coalesce((SELECT rss FROM g WHERE g.grp = k.grp AND g.snapshot_id = ends.b), 0)\n"
-    "         - coalesce((SELECT rss FROM g WHERE g.grp = k.grp AND g.snapshot_id = ends.a), 0) AS rss_delta,\n"
-    "       (coalesce((SELECT rss FROM g WHERE g.grp = k.grp AND g.snapshot_id = ends.b), 0)\n"
-    "         - coalesce((SELECT rss FROM g WHERE g.grp = k.grp AND g.snapshot_id = ends.a), 0)) / ends.minutes\n"
-    "         AS per_min_rss\n"
-    "  FROM (SELECT grp, min(g) AS o FROM g GROUP BY grp) k, ends ORDER BY k.o";
+    ", m AS (SELECT max(1e-9, (max(wall_ns) - min(wall_ns)) / 60e9) AS minutes FROM series),\n"
+    "a AS (SELECT grp, min(ord / 10) AS g, sum(rss) AS rss FROM memory_parts\n"
+    "       WHERE snapshot_id = ?3 AND counted GROUP BY grp),\n"
+    "b AS (SELECT grp, min(ord / 10) AS g, sum(rss) AS rss FROM memory_parts\n"
+    "       WHERE snapshot_id = ?1 AND counted GROUP BY grp),\n"
+    "k AS (SELECT grp, min(g) AS g FROM (SELECT grp, g FROM a UNION ALL SELECT grp, g FROM b) GROUP BY grp)\n"
+    "SELECT " GROUP_LABEL("k.grp") " AS part, a.rss AS first_rss, b.rss AS last_rss,\n"
+    "       coalesce(b.rss, 0) - coalesce(a.rss, 0) AS rss_delta,\n"
+    "       (coalesce(b.rss, 0) - coalesce(a.rss, 0)) / m.minutes AS per_min_rss\n"
+    "  FROM k JOIN m LEFT JOIN a ON a.grp = k.grp LEFT JOIN b ON b.grp = k.grp ORDER BY k.g";
 
-/* Per type and interval: did count or bytes grow? A type absent from a
- * snapshot counts as 0 objects there. Suspects grow in most (at least two
+/* Per type and interval: did count or bytes grow (between the snapshots
+ * where the type has objects)? ?1 the last snapshot, ?3 the first. Suspects grow in most (at least two
  * thirds, and at least 2) of the intervals; classes defined in code come
  * first (builtin containers that grow with them are usually their
  * attributes), then by bytes per minute. */
@@ -945,24 +941,29 @@ static const char *SQL_TREND_GROUPS = SQL_SERIES
     SQL_SERIES                                                                                                 \
     ", n AS (SELECT count(*) - 1 AS intervals, max(1e-9, (max(wall_ns) - min(wall_ns)) / 60e9) AS minutes\n"   \
     "          FROM series),\n"                                                                                \
-    "keys AS (SELECT DISTINCT t.name, coalesce(t.qualname, t.name) AS type, t.module\n"                         \
-    "           FROM py_types t JOIN series s ON t.snapshot_id = s.id),\n"                                       \
-    "grid AS (SELECT k.type, k.name, k.module, s.id, s.wall_ns, coalesce(t.count, 0) AS count,\n"                \
-    "                coalesce(nullif(t.allocated_bytes, 0), t.sizeof_bytes, 0) AS bytes\n"                        \
-    "           FROM keys k CROSS JOIN series s\n"                                                              \
-    "           LEFT JOIN py_types t ON t.snapshot_id = s.id AND t.name = k.name\n"                              \
-    "                AND coalesce(t.qualname, t.name) = k.type),\n"                                             \
-    "steps AS (SELECT type, name, module, wall_ns, count, bytes,\n"                                            \
-    "                 count - lag(count) OVER w AS dc, bytes - lag(bytes) OVER w AS db,\n"                      \
-    "                 row_number() OVER w AS k\n"                                                              \
-    "            FROM grid WINDOW w AS (PARTITION BY type, name ORDER BY wall_ns, id)),\n"                     \
-    "per AS (SELECT type, module, sum(dc > 0) AS count_up, sum(db > 0) AS bytes_up,\n"                          \
-    "               sum(CASE WHEN k = (SELECT intervals + 1 FROM n) THEN count END)\n"                           \
-    "                 - sum(CASE WHEN k = 1 THEN count END) AS count_delta,\n"                                   \
-    "               sum(CASE WHEN k = (SELECT intervals + 1 FROM n) THEN bytes END)\n"                           \
-    "                 - sum(CASE WHEN k = 1 THEN bytes END) AS bytes_delta,\n"                                   \
-    "               sum(CASE WHEN k = (SELECT intervals + 1 FROM n) THEN bytes END) AS last_bytes\n"             \
-    "          FROM steps GROUP BY type, name, module)\n"
+    "ends AS (SELECT name, coalesce(qualname, name) AS type, module,\n"                                      \
+    "                sum(CASE WHEN snapshot_id = ?1 THEN count ELSE -count END) AS count_delta,\n"             \
+    "                sum(CASE WHEN snapshot_id = ?1 THEN 1 ELSE -1 END\n"                                      \
+    "                    * coalesce(nullif(allocated_bytes, 0), sizeof_bytes, 0)) AS bytes_delta\n"            \
+    "           FROM py_types WHERE snapshot_id IN (?1, ?3) AND ?1 <> ?3 GROUP BY 1, 2, 3),\n"                 \
+    /* the types worth following through every snapshot: the largest changes */                              \
+    "cand AS (SELECT * FROM (SELECT *,\n"                                                                     \
+    "           row_number() OVER (PARTITION BY module IS NULL OR module = 'builtins'\n"                        \
+    "                              ORDER BY bytes_delta DESC) AS r1,\n"                                        \
+    "           row_number() OVER (ORDER BY count_delta DESC) AS r2,\n"                                        \
+    "           row_number() OVER (ORDER BY bytes_delta) AS r3 FROM ends\n"                                    \
+    "          WHERE count_delta <> 0 OR bytes_delta <> 0)\n"                                                  \
+    "         WHERE r1 <= 5 * ?2 OR r2 <= 5 * ?2 OR r3 <= 5 * ?2),\n"                                          \
+    "rows AS (SELECT t.name, coalesce(t.qualname, t.name) AS type, s.id, s.wall_ns, t.count,\n"               \
+    "                coalesce(nullif(t.allocated_bytes, 0), t.sizeof_bytes, 0) AS bytes\n"                       \
+    "           FROM series s JOIN py_types t ON t.snapshot_id = s.id\n"                                        \
+    "          WHERE t.name IN (SELECT name FROM cand)),\n"                                                      \
+    "steps AS (SELECT *, count - lag(count) OVER w AS dc, bytes - lag(bytes) OVER w AS db\n"                   \
+    "            FROM rows WINDOW w AS (PARTITION BY type, name ORDER BY wall_ns, id)),\n"                     \
+    "per AS (SELECT c.type, c.module, c.count_delta, c.bytes_delta, sum(st.dc > 0) AS count_up,\n"           \
+    "               sum(st.db > 0) AS bytes_up\n"                                                             \
+    "          FROM cand c JOIN steps st ON st.name = c.name AND st.type = c.type\n"                           \
+    "         GROUP BY c.type, c.name, c.module)\n"
 
 static const char *SQL_TREND_TYPES = SQL_TYPE_SERIES
     "SELECT type, count_delta, bytes_delta, bytes_delta / n.minutes AS bytes_per_min,\n"
@@ -1021,7 +1022,7 @@ static void sparkline(an_ctx *c, int64_t last)
 
 int an_trend(an_ctx *c, int64_t last, int top)
 {
-    int64_t v[2] = {last, top};
+    int64_t v[3] = {last, top, an_first_of_process(c->db, last)};
     double s[6];
     an_begin(c);
     if (headline(c, "last_snapshot", last) < 0) goto out;
@@ -1041,13 +1042,13 @@ int an_trend(an_ctx *c, int64_t last, int top)
                         "growth.\n");
         goto out;
     }
-    if (section(c, "groups", "Growth per part (first to last snapshot)", SQL_TREND_GROUPS, v, 1, 0, NULL) < 0)
+    if (section(c, "groups", "Growth per part (first to last snapshot)", SQL_TREND_GROUPS, v, 3, 0, NULL) < 0)
         goto out;
-    if (section(c, "types", "Growth per type (first to last snapshot, by bytes)", SQL_TREND_TYPES, v, 2, 0, NULL) < 0)
+    if (section(c, "types", "Growth per type (first to last snapshot, by bytes)", SQL_TREND_TYPES, v, 3, 0, NULL) < 0)
         goto out;
     if (section(c, "leak_suspects",
                 "Leak suspects: types that grew in most intervals (classes first, then by bytes per minute)",
-                SQL_TREND_SUSPECTS, v, 2, 0, s[0] >= 3 ? "none" : "need at least 3 snapshots") < 0)
+                SQL_TREND_SUSPECTS, v, 3, 0, s[0] >= 3 ? "none" : "need at least 3 snapshots") < 0)
         goto out;
 out:
     an_end(c);
