@@ -743,8 +743,8 @@ static int cmd_diff(int argc, char **argv)
         idb = a.snapshot;
         ida = an_first_of_process(db, idb);
         if (ida == idb) {
-            fprintf(stderr, "%s: %s: only one snapshot of process %s: give two files or two snapshot ids\n", prog,
-                    a.in[0], "(the last one)");
+            fprintf(stderr, "%s: %s: only one snapshot of the last snapshot's process: give two files, or two "
+                            "snapshot ids (ID_A ID_B)\n", prog, a.in[0]);
             rc = EXIT_FAILURE;
         }
     }

@@ -3,9 +3,13 @@
 # stderr, --help from the command table, --json validity, --show-sql, a
 # database and .msnap files giving the same answer, errors naming the file
 # or snapshot. Synthetic files from analyze_make_sample (no live process).
-# usage: cli_analysis.sh MEMSNAP MAKE_SAMPLE PYTHON3
+# Then every golden and golden-error file through each analysis: exit 0 or 1,
+# never a crash or a sanitizer report.
+# usage: cli_analysis.sh MEMSNAP MAKE_SAMPLE PYTHON3 [GOLDEN_DIR...]
 set -u
 ms=$(realpath "$1") sample=$(realpath "$2") py=$3
+shift 3
+golden_dirs=("$@")
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 pass=0 failn=0
@@ -143,6 +147,24 @@ if [ -w /dev/full ]; then
   check "report > /dev/full" 1 sh -c "'$ms' report '$tmp/case.db' > /dev/full"
   expect "report > /dev/full" "$tmp/err" "writing output failed"
 fi
+
+# hostile inputs: the golden files and the golden-error files
+for d in "${golden_dirs[@]}"; do
+  for f in "$d"/*.msnap; do
+    [ -e "$f" ] || continue
+    for c in report diff frag trend; do
+      "$ms" $c --json "$f" >"$tmp/out" 2>"$tmp/err" </dev/null
+      rc=$?
+      if [ $rc -gt 1 ] || grep -qE "runtime error|AddressSanitizer|LeakSanitizer" "$tmp/err"; then
+        fail "$c $(basename "$f"): exit $rc"; head -3 "$tmp/err"
+      elif [ $rc -eq 0 ] && ! "$py" -m json.tool "$tmp/out" >/dev/null 2>&1; then
+        fail "$c $(basename "$f"): exit 0 but stdout is not JSON"
+      else
+        pass=$((pass+1))
+      fi
+    done
+  done
+done
 
 echo "cli_analysis: $pass passed, $failn failed"
 [ "$failn" -eq 0 ]
