@@ -819,6 +819,18 @@ static const char *SQL_FRAG_TOTALS =
     "       t.arenas_highwater, t.arenas_reclaimed\n"
     "  FROM py_alloc_totals t WHERE t.snapshot_id = ?1 AND t.arena_bytes > 0";
 
+/* A stripped build: no arena list, only the pools found by their headers. */
+static const char *SQL_FRAG_POOLS =
+    "SELECT sum(z.pools) AS pools, sum(z.pools) * r.pool_size AS pool_bytes,\n"
+    "       sum(z.blocks_used * z.block_size) AS live_block_bytes,\n"
+    "       round(100.0 * sum(z.blocks_used * z.block_size) / (sum(z.pools) * r.pool_size), 2)\n"
+    "         AS pool_utilisation_pct,\n"
+    "       sum(z.blocks_free * z.block_size) AS free_block_bytes\n"
+    "  FROM py_size_classes z JOIN py_runtime r USING (snapshot_id)\n"
+    " WHERE z.snapshot_id = ?1 AND r.pool_size > 0 AND z.pools > 0\n"
+    "   AND NOT EXISTS (SELECT 1 FROM py_alloc_totals t WHERE t.snapshot_id = ?1 AND t.arena_bytes > 0)\n"
+    " GROUP BY r.pool_size";
+
 static const char *SQL_FRAG_HIST =
     "WITH RECURSIVE d(decile) AS (SELECT 0 UNION ALL SELECT decile + 1 FROM d WHERE decile < 9)\n"
     "SELECT printf('%3d-%3d%%', 10 * d.decile, 10 * d.decile + 10) AS used, count(u.address) AS arenas,\n"
@@ -854,7 +866,14 @@ int an_frag(an_ctx *c, int64_t snap, int top)
     int got = numbers(c, "pymalloc totals", SQL_FRAG_TOTALS, v, 1, t, 11);
     if (got < 0) goto out;
     if (section(c, "pymalloc", "pymalloc", SQL_FRAG_TOTALS, v, 1, 1,
-                "no pymalloc figures in this snapshot (not CPython, --no-python, or another allocator)") < 0)
+                "no pymalloc arena figures in this snapshot (the diagnostics say why: a stripped build, not "
+                "CPython, --no-python, or another allocator)") < 0)
+        goto out;
+    double pl[5];
+    int gotp = got > 0 ? 0 : numbers(c, "pymalloc pools", SQL_FRAG_POOLS, v, 1, pl, 5);
+    if (gotp < 0) goto out;
+    if (gotp > 0 && section(c, "pools", "pymalloc pools found by their headers (arenas unknown)", SQL_FRAG_POOLS, v, 1,
+                            1, NULL) < 0)
         goto out;
     if (section(c, "histogram", "Arenas by utilisation (live bytes / arena size)", SQL_FRAG_HIST, v, 1, 0, NULL) < 0)
         goto out;
@@ -887,6 +906,14 @@ int an_frag(an_ctx *c, int64_t snap, int top)
         else if (n > 0 && (size_t)n < sizeof text)
             snprintf(text + n, sizeof text - (size_t)n, " No arena is under 25%% used: empty arenas go back to the "
                                                         "OS as they empty.");
+        paragraph(c, "verdict", "Verdict", text);
+    } else if (gotp > 0) {
+        snprintf(text, sizeof text,
+                 "pymalloc's arenas are unknown in this snapshot (see the diagnostics), so arenas pinned by a few "
+                 "blocks cannot be named. The %.0f pools in use (%s) hold %s of live blocks: %.1f%% used; %s of "
+                 "free blocks in them is reusable by Python only.",
+                 pl[0], an_bytes(a, sizeof a, pl[1], 0), an_bytes(b, sizeof b, pl[2], 0), pl[3],
+                 an_bytes(d, sizeof d, pl[4], 0));
         paragraph(c, "verdict", "Verdict", text);
     }
 out:
