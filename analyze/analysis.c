@@ -215,11 +215,13 @@ static int section(an_ctx *c, const char *key, const char *title, const char *sq
         int ncols = sqlite3_column_count(st);
         char ***rows = NULL;
         int *kind = calloc((size_t)ncols + 1, sizeof *kind), *sign = calloc((size_t)ncols + 1, sizeof *sign);
+        int *left = calloc((size_t)ncols + 1, sizeof *left);
         size_t *w = calloc((size_t)ncols + 1, sizeof *w);
         int group = -1;
-        if (!kind || !sign || !w) {
+        if (!kind || !sign || !left || !w) {
             free(kind);
             free(sign);
+            free(left);
             free(w);
             sqlite3_finalize(st);
             fprintf(c->err, "%s: out of memory\n", c->prog);
@@ -234,21 +236,40 @@ static int section(an_ctx *c, const char *key, const char *title, const char *sq
             header_text(h, sizeof h, name);
             w[i] = kind[i] == COL_HIDDEN ? 0 : width(h);
         }
+        int oom = 0;
         while ((rc = sqlite3_step(st)) == SQLITE_ROW && nrows < MAX_ROWS) {
             char ***nr = realloc(rows, (size_t)(nrows + 1) * sizeof *rows);
-            if (!nr) break;
-            rows = nr;
-            rows[nrows] = calloc((size_t)ncols, sizeof **rows);
-            if (!rows[nrows]) break;
-            for (int i = 0; i < ncols; i++) {
-                rows[nrows][i] = cell(st, i, kind[i], sign[i]);
-                if (!rows[nrows][i]) rows[nrows][i] = strdup("");
-                if (kind[i] != COL_HIDDEN && rows[nrows][i] && width(rows[nrows][i]) > w[i])
-                    w[i] = width(rows[nrows][i]);
+            if (nr) rows = nr;
+            if (!nr || !(rows[nrows] = calloc((size_t)ncols, sizeof **rows))) {
+                oom = 1;
+                break;
             }
-            nrows++;
+            nrows++; /* counted now, so that its cells are freed whatever happens */
+            for (int i = 0; i < ncols && !oom; i++) {
+                char *t = cell(st, i, kind[i], sign[i]);
+                rows[nrows - 1][i] = t;
+                if (!t) oom = 1;
+                else if (kind[i] != COL_HIDDEN && width(t) > w[i]) w[i] = width(t);
+            }
+            if (oom) break;
         }
         if (rc == SQLITE_ROW) rc = SQLITE_DONE; /* more than MAX_ROWS: the rest is not shown */
+        if (oom) {
+            for (int r = 0; r < nrows; r++) {
+                for (int i = 0; i < ncols; i++) free(rows[r][i]);
+                free(rows[r]);
+            }
+            free(rows);
+            free(kind);
+            free(sign);
+            free(left);
+            free(w);
+            sqlite3_finalize(st);
+            fprintf(c->err, "%s: %s: out of memory\n", c->prog, title);
+            c->failed = 1;
+            return -1;
+        }
+        for (int i = 0; i < ncols; i++) left[i] = is_left(rows, nrows, i, kind[i]);
         int lastcol = -1;
         for (int i = 0; i < ncols; i++)
             if (kind[i] != COL_HIDDEN) lastcol = i;
@@ -279,9 +300,9 @@ static int section(an_ctx *c, const char *key, const char *title, const char *sq
                 char h[128];
                 header_text(h, sizeof h, sqlite3_column_name(st, i));
                 fputs(" ", c->out);
-                if (is_left(rows, nrows, i, kind[i]) && i == lastcol)
+                if (left[i] && i == lastcol)
                     fputs(h, c->out);
-                else if (is_left(rows, nrows, i, kind[i]))
+                else if (left[i])
                     fprintf(c->out, "%-*s", (int)w[i], h);
                 else
                     fprintf(c->out, "%*s", (int)w[i], h);
@@ -298,10 +319,9 @@ static int section(an_ctx *c, const char *key, const char *title, const char *sq
             for (int i = 0; i < ncols; i++) {
                 if (kind[i] == COL_HIDDEN) continue;
                 size_t pad = w[i] - width(rows[r][i]);
-                int left = is_left(rows, nrows, i, kind[i]);
                 fputs(" ", c->out);
-                if (left && i == lastcol) fputs(rows[r][i], c->out);
-                else if (left) fprintf(c->out, "%s%*s", rows[r][i], (int)pad, "");
+                if (left[i] && i == lastcol) fputs(rows[r][i], c->out);
+                else if (left[i]) fprintf(c->out, "%s%*s", rows[r][i], (int)pad, "");
                 else fprintf(c->out, "%*s%s", (int)pad, "", rows[r][i]);
             }
             fputs("\n", c->out);
@@ -327,6 +347,7 @@ static int section(an_ctx *c, const char *key, const char *title, const char *sq
         free(rows);
         free(kind);
         free(sign);
+        free(left);
         free(w);
     }
     if (rc != SQLITE_DONE) {
