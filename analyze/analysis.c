@@ -673,15 +673,15 @@ out:
 /* -------------------------------------------------------------------- diff */
 
 static const char *SQL_DIFF_PARTS =
-    "WITH a AS (SELECT ord, grp, part, sum(rss) AS rss, counted FROM memory_parts WHERE snapshot_id = ?1\n"
-    "            GROUP BY ord, grp, CASE WHEN ord / 10 IN (1, 2) THEN part END),\n"
-    "b AS (SELECT ord, grp, part, sum(rss) AS rss, counted FROM memory_parts WHERE snapshot_id = ?2\n"
-    "       GROUP BY ord, grp, CASE WHEN ord / 10 IN (1, 2) THEN part END),\n"
+    /* the pymalloc and C heap groups part by part, the others (files) as one line per group */
+    "WITH a AS (SELECT ord, grp, CASE WHEN ord / 10 IN (1, 2) THEN part END AS part, sum(rss) AS rss, counted\n"
+    "             FROM memory_parts WHERE snapshot_id = ?1 GROUP BY 1, 2, 3, 5),\n"
+    "b AS (SELECT ord, grp, CASE WHEN ord / 10 IN (1, 2) THEN part END AS part, sum(rss) AS rss, counted\n"
+    "        FROM memory_parts WHERE snapshot_id = ?2 GROUP BY 1, 2, 3, 5),\n"
     "k AS (SELECT ord, grp, part, counted FROM a UNION SELECT ord, grp, part, counted FROM b),\n"
-    "j AS (SELECT k.ord, k.grp, CASE WHEN k.ord / 10 IN (1, 2) THEN k.part END AS part, k.counted,\n"
-    "             a.rss AS a_rss, b.rss AS b_rss\n"
-    "        FROM k LEFT JOIN a ON a.ord = k.ord AND (k.ord / 10 NOT IN (1, 2) OR a.part = k.part)\n"
-    "               LEFT JOIN b ON b.ord = k.ord AND (k.ord / 10 NOT IN (1, 2) OR b.part = k.part)),\n"
+    "j AS (SELECT k.ord, k.grp, k.part, k.counted, a.rss AS a_rss, b.rss AS b_rss\n"
+    "        FROM k LEFT JOIN a ON a.ord = k.ord AND a.part IS k.part\n"
+    "               LEFT JOIN b ON b.ord = k.ord AND b.part IS k.part),\n"
     "g AS (SELECT ord / 10 AS g, grp, sum(CASE WHEN counted THEN a_rss END) AS a_rss,\n"
     "             sum(CASE WHEN counted THEN b_rss END) AS b_rss FROM j GROUP BY ord / 10, grp)\n"
     "SELECT g AS _g, 0 AS _k, " GROUP_LABEL("grp") " AS part, a_rss AS before_rss, b_rss AS after_rss,\n"

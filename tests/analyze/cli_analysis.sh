@@ -111,6 +111,16 @@ check "diff two files" 0 "$ms" diff "$tmp/a.msnap" "$tmp/b.msnap"
 expect "diff two files" "$tmp/out" "^Before: Snapshot 3"
 expect "diff two files" "$tmp/out" "^After:  Snapshot 4"
 expect "diff two files" "$tmp/out" "RSS change by part"
+check "diff two files --json" 0 "$ms" diff --json "$tmp/a.msnap" "$tmp/b.msnap"
+if "$py" -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+t = [p for p in d["parts"] if p["g"] == 99][0]
+groups = [p for p in d["parts"] if p["g"] != 99 and not p["part"].startswith(" ")]
+ok = (t["before_rss"] == d["before"]["rss"] and t["after_rss"] == d["after"]["rss"]
+      and t["rss_delta"] == d["after"]["rss"] - d["before"]["rss"]
+      and sum(p["rss_delta"] for p in groups) == t["rss_delta"])
+sys.exit(0 if ok else "total %s, before %d, after %d" % (t, d["before"]["rss"], d["after"]["rss"]))' "$tmp/out"; then
+  pass=$((pass+1)); else fail "diff two files: the parts do not reconcile the RSS change"; fi
 check "diff ids" 0 "$ms" diff --json "$tmp/case.db" 1 3
 json_ok "diff ids" "$tmp/out" before after parts arenas types_grown types_shrunk modules libraries mappings
 expect "diff ids: MyRecord grew" "$tmp/out" '"type":"app.models.MyRecord","count_delta":20'

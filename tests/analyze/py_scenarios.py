@@ -21,6 +21,7 @@ Processes started here are ended by their PID.
 """
 import glob
 import json
+import shutil
 import os
 import re
 import subprocess
@@ -29,6 +30,7 @@ import tempfile
 
 CAP, MS, TARGET = sys.argv[1:4]
 fails = []
+KEEP = tempfile.mkdtemp()  # one snapshot per Python, for a diff across processes
 
 
 def pythons():
@@ -116,6 +118,7 @@ def scenario_objects(label, python, tmp):
             got = tb.get(name, {}).get("getsizeof_bytes", 0) - ta.get(name, {}).get("getsizeof_bytes", 0)
             if abs(got - want) > 0.01 * want:
                 fail(label, "scenario 1: %s getsizeof bytes grew by %d, the target created %d" % (name, got, want))
+        shutil.copy(b, os.path.join(KEEP, label.replace(" ", "_") + ".msnap"))
         total = sum(p["rss"] for p in rb["parts"] if not p["part"].startswith(" ") and p["g"] != 99)
         if total != rb["snapshot"]["rss"]:
             fail(label, "scenario 1: report's parts add up to %d, RSS is %d" % (total, rb["snapshot"]["rss"]))
@@ -228,4 +231,22 @@ for label, python in pythons():
             except Exception as e:  # one broken scenario must not hide the others
                 fail(label, "%s: %s" % (sc.__name__, e))
     print("%s: done" % label, flush=True)
+
+# diff across two processes (different Pythons, libraries at other paths):
+# the parts still reconcile the RSS change exactly
+kept = sorted(glob.glob(os.path.join(KEEP, "*.msnap")))
+if len(kept) >= 2:
+    try:
+        d = ms("diff", kept[0], kept[-1])
+        t = [p for p in d["parts"] if p["g"] == 99][0]
+        groups = [p for p in d["parts"] if p["g"] != 99 and not p["part"].startswith(" ")]
+        if (t["before_rss"], t["after_rss"]) != (d["before"]["rss"], d["after"]["rss"]) or \
+                sum(p["rss_delta"] for p in groups) != d["after"]["rss"] - d["before"]["rss"]:
+            fail("diff %s %s" % (os.path.basename(kept[0]), os.path.basename(kept[-1])),
+                 "the parts do not reconcile the RSS change: %s" % t)
+    except Exception as e:
+        fail("diff across processes", str(e))
+else:
+    print("SKIP: diff across processes needs two Pythons", flush=True)
+shutil.rmtree(KEEP)
 sys.exit(1 if fails else 0)
