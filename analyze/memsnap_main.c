@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "analysis.h"
 #include "inspect.h"
 #include "load.h"
 #include "msnap.h"
@@ -34,6 +35,10 @@ static int cmd_dump(int argc, char **argv);
 static int cmd_load(int argc, char **argv);
 static int cmd_sql(int argc, char **argv);
 static int cmd_schema(int argc, char **argv);
+static int cmd_report(int argc, char **argv);
+static int cmd_diff(int argc, char **argv);
+static int cmd_frag(int argc, char **argv);
+static int cmd_trend(int argc, char **argv);
 static int cmd_help(int argc, char **argv);
 static int cmd_version(int argc, char **argv);
 
@@ -81,6 +86,69 @@ static const command commands[] = {
      "             hex strings, text that is not UTF-8 as {\"hex\": ...}\n"
      "SQLite errors show the message and the query line with a caret under the place\n"
      "it points at. `memsnap schema` lists the tables and views.\n"},
+    {"report", cmd_report, "[--snapshot ID] [--json] [--show-sql] [--top N] FILE_OR_DB...",
+     "where a process's memory goes: RSS broken into parts that add up",
+     "RSS, PSS, USS and swap of one snapshot (default: the last one) broken into parts\n"
+     "that add up to RSS: the pymalloc arenas (blocks in use, free blocks, empty pools,\n"
+     "headers, rounding), the C heap and other anonymous memory (with an estimate of the\n"
+     "Python objects allocated outside pymalloc), the interpreter, each extension\n"
+     "module and shared library (private and shared), mapped files, stacks, shared\n"
+     "memory, and an 'unexplained' line. Then the live Python objects and top types,\n"
+     "the container's limits, and the capture's diagnostics when something was\n"
+     "approximate or missing.\n"
+     "  --snapshot ID  the snapshot (snapshots.id; `memsnap sql DB \"SELECT * FROM snapshot_summary\"`)\n"
+     "  --json         one JSON object instead of the text report\n"
+     "  --show-sql     print each SQL query before its result (on stderr with --json)\n"
+     "  --top N        rows per list (default 10)\n"
+     "  --no-verify    do not check .msnap checksums\n"
+     "FILE_OR_DB is a memsnap database or one or more .msnap files (loaded into a\n"
+     "temporary in-memory database). Everything is computed by SQL on the views of\n"
+     "`memsnap schema` (memory_parts, arena_usage, top_types, library_totals).\n"},
+    {"diff", cmd_diff, "[--json] [--show-sql] [--top N] A B | FILE_OR_DB [ID_A ID_B]",
+     "what changed between two snapshots",
+     "Compares snapshot A with snapshot B: the RSS change by the parts of `memsnap\n"
+     "report`, pymalloc arenas created and returned to the OS, types that grew and\n"
+     "shrank (by bytes), modules imported in between with the RSS of their files,\n"
+     "libraries and other mappings that appeared, vanished or changed.\n"
+     "  A B            two .msnap files: the last snapshot of each\n"
+     "  FILE_OR_DB ID_A ID_B   two snapshots (snapshots.id) of one database or file\n"
+     "  FILE_OR_DB     alone: the first and the last snapshot of its last process\n"
+     "  --json         one JSON object instead of the text report\n"
+     "  --show-sql     print each SQL query before its result (on stderr with --json)\n"
+     "  --top N        rows per list (default 10)\n"
+     "  --no-verify    do not check .msnap checksums\n"
+     "FILE_OR_DB is a memsnap database or one or more .msnap files (loaded into a\n"
+     "temporary in-memory database). Everything is computed by SQL on the views of\n"
+     "`memsnap schema` (memory_parts, arena_usage, top_types, library_totals).\n"},
+    {"frag", cmd_frag, "[--snapshot ID] [--json] [--show-sql] [--top N] FILE_OR_DB...",
+     "pymalloc and C heap fragmentation, with a verdict",
+     "pymalloc: arenas, bytes in arenas against bytes in live blocks (utilisation), a\n"
+     "histogram of arena utilisation, the arenas pinned by a few live blocks (under\n"
+     "25% used), the waste per size class; the C heap's resident memory against what\n"
+     "is accounted for; and a verdict with the numbers.\n"
+     "  --snapshot ID  the snapshot (default: the last one)\n"
+     "  --json         one JSON object instead of the text report\n"
+     "  --show-sql     print each SQL query before its result (on stderr with --json)\n"
+     "  --top N        rows per list (default 10)\n"
+     "  --no-verify    do not check .msnap checksums\n"
+     "FILE_OR_DB is a memsnap database or one or more .msnap files (loaded into a\n"
+     "temporary in-memory database). Everything is computed by SQL on the views of\n"
+     "`memsnap schema` (memory_parts, arena_usage, top_types, library_totals).\n"},
+    {"trend", cmd_trend, "[--snapshot ID] [--json] [--show-sql] [--top N] FILE_OR_DB...",
+     "growth over a series: RSS sparkline, growth per part and type, leak suspects",
+     "For the series of snapshots of one process (the process of the last snapshot,\n"
+     "or of --snapshot ID, up to it): RSS over time (a sparkline), growth per part and\n"
+     "per type from the first to the last snapshot, and leak suspects: types whose\n"
+     "count or bytes grew in at least two thirds of the intervals, classes defined in\n"
+     "code first, then by bytes per minute.\n"
+     "  --snapshot ID  the last snapshot of the series (default: the last one)\n"
+     "  --json         one JSON object instead of the text report\n"
+     "  --show-sql     print each SQL query before its result (on stderr with --json)\n"
+     "  --top N        rows per list (default 10)\n"
+     "  --no-verify    do not check .msnap checksums\n"
+     "FILE_OR_DB is a memsnap database or one or more .msnap files (loaded into a\n"
+     "temporary in-memory database). Everything is computed by SQL on the views of\n"
+     "`memsnap schema` (memory_parts, arena_usage, top_types, library_totals).\n"},
     {"schema", cmd_schema, "[--sql]", "print the database schema: every table, column, unit",
      "Prints the reference of the database schema (Markdown): every table and column\n"
      "with type, unit, source and meaning; the views, indexes and mapping categories.\n"
@@ -481,6 +549,209 @@ static int cmd_sql(int argc, char **argv)
     sqlite3_close(db);
     free(owned);
     return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
+/* ------------------------------------------------------------ analyses */
+
+/* Options shared by report, diff, frag and trend. */
+typedef struct {
+    int json, show_sql, top;
+    int64_t snapshot;     /* --snapshot, 0: not given */
+    unsigned flags;       /* MS_READ_* */
+    char **in;            /* inputs (files or a database) */
+    int nin;
+    int64_t ids[2];       /* diff: snapshot ids given after the input */
+    int nids;
+} an_args;
+
+static int parse_id(const char *s, int64_t *id)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno || end == s || *end || v <= 0) return -1;
+    *id = v;
+    return 0;
+}
+
+/* Returns -1 to go on, or an exit status. */
+static int parse_an_args(const command *c, int argc, char **argv, an_args *a, int allow_snapshot, int allow_ids)
+{
+    memset(a, 0, sizeof *a);
+    a->top = 10;
+    a->in = calloc((size_t)argc + 1, sizeof *a->in);
+    if (!a->in) {
+        fprintf(stderr, "memsnap %s: out of memory\n", c->name);
+        return EXIT_FAILURE;
+    }
+    int opts = 1;
+    for (int i = 1; i < argc; i++) {
+        const char *s = argv[i];
+        if (opts && !strcmp(s, "--")) {
+            opts = 0;
+        } else if (opts && (!strcmp(s, "--help") || !strcmp(s, "-h"))) {
+            usage_cmd(stdout, c);
+            return 0;
+        } else if (opts && !strcmp(s, "--json")) {
+            a->json = 1;
+        } else if (opts && !strcmp(s, "--show-sql")) {
+            a->show_sql = 1;
+        } else if (opts && !strcmp(s, "--no-verify")) {
+            a->flags |= MS_READ_NO_CHECKSUM;
+        } else if (opts && (!strcmp(s, "--top") || !strcmp(s, "-n"))) {
+            int64_t n;
+            if (++i >= argc) return usage_error(c, "option needs a value:", s);
+            if (parse_id(argv[i], &n) < 0 || n > 100000) return usage_error(c, "--top needs a count (1 to 100000), not", argv[i]);
+            a->top = (int)n;
+        } else if (opts && allow_snapshot && (!strcmp(s, "--snapshot") || !strcmp(s, "-s"))) {
+            if (++i >= argc) return usage_error(c, "option needs a value:", s);
+            if (parse_id(argv[i], &a->snapshot) < 0) return usage_error(c, "--snapshot needs a snapshot id, not", argv[i]);
+        } else if (opts && s[0] == '-' && s[1]) {
+            return usage_error(c, "unknown option", s);
+        } else {
+            int64_t id;
+            /* a number that is not a file is a snapshot id */
+            if (allow_ids && a->nin > 0 && parse_id(s, &id) == 0 && access(s, F_OK) != 0) {
+                if (a->nids >= 2) return usage_error(c, "more than two snapshot ids:", s);
+                a->ids[a->nids++] = id;
+            } else {
+                if (a->nids) return usage_error(c, "snapshot ids go after the input, not before", s);
+                a->in[a->nin++] = argv[i];
+            }
+        }
+    }
+    if (a->nin == 0) return usage_error(c, "no FILE_OR_DB given", NULL);
+    for (int i = 0; i < a->nin; i++)
+        if (!an_is_input(a->in[i])) {
+            if (access(a->in[i], F_OK) != 0)
+                fprintf(stderr, "memsnap %s: %s: cannot open: %s\n", c->name, a->in[i], strerror(errno));
+            else
+                fprintf(stderr, "memsnap %s: %s: neither an SQLite database nor a .msnap file\n", c->name, a->in[i]);
+            return EXIT_FAILURE;
+        }
+    return -1;
+}
+
+/* Opens the inputs and checks --snapshot; returns the database or NULL
+ * (*rc set to the exit status). */
+static sqlite3 *an_start(const command *c, an_args *a, an_ctx *ctx, char *prog, size_t proglen, int *rc)
+{
+    snprintf(prog, proglen, "memsnap %s", c->name);
+    int partial = 0;
+    sqlite3 *db = an_open_inputs(a->in, a->nin, a->flags, stderr, prog, &partial);
+    *rc = EXIT_FAILURE;
+    if (!db) return NULL;
+    memset(ctx, 0, sizeof *ctx);
+    ctx->db = db;
+    ctx->out = stdout;
+    ctx->err = stderr;
+    ctx->prog = prog;
+    ctx->json = a->json;
+    ctx->show_sql = a->show_sql;
+    if (a->snapshot) {
+        int e = an_snapshot_exists(db, a->snapshot);
+        if (e <= 0) {
+            fprintf(stderr, "%s: %s: no snapshot %" PRId64 " (see memsnap sql %s \"SELECT snapshot_id, wall_time, pid "
+                            "FROM snapshot_summary\")\n", prog, a->in[0], a->snapshot, a->in[0]);
+            sqlite3_close(db);
+            return NULL;
+        }
+    } else {
+        a->snapshot = an_last_snapshot(db, NULL);
+        if (a->snapshot <= 0) {
+            fprintf(stderr, "%s: %s: no snapshot in %s\n", prog, a->in[0], a->nin > 1 ? "these files" : "it");
+            sqlite3_close(db);
+            return NULL;
+        }
+    }
+    *rc = EXIT_SUCCESS;
+    return db;
+}
+
+typedef int (*an_fn)(an_ctx *c, int64_t snap, int top);
+
+static int run_analysis(const char *name, int argc, char **argv, an_fn fn)
+{
+    const command *c = command_find(name);
+    an_args a;
+    int rc = parse_an_args(c, argc, argv, &a, 1, 0);
+    if (rc >= 0) {
+        free(a.in);
+        return rc;
+    }
+    char prog[32];
+    an_ctx ctx;
+    sqlite3 *db = an_start(c, &a, &ctx, prog, sizeof prog, &rc);
+    if (db) {
+        if (fn(&ctx, a.snapshot, a.top) < 0) rc = EXIT_FAILURE;
+        sqlite3_close(db);
+    }
+    free(a.in);
+    return rc;
+}
+
+static int cmd_report(int argc, char **argv) { return run_analysis("report", argc, argv, an_report); }
+static int cmd_frag(int argc, char **argv) { return run_analysis("frag", argc, argv, an_frag); }
+static int cmd_trend(int argc, char **argv) { return run_analysis("trend", argc, argv, an_trend); }
+
+static int cmd_diff(int argc, char **argv)
+{
+    const command *c = command_find("diff");
+    an_args a;
+    int rc = parse_an_args(c, argc, argv, &a, 0, 1);
+    if (rc >= 0) {
+        free(a.in);
+        return rc;
+    }
+    if (a.nids == 1) {
+        free(a.in);
+        return usage_error(c, "give two snapshot ids (ID_A ID_B), or none", NULL);
+    }
+    if (a.nids == 2 && a.nin != 1) {
+        free(a.in);
+        return usage_error(c, "snapshot ids need one FILE_OR_DB", NULL);
+    }
+    if (a.nids == 0 && a.nin > 2) {
+        free(a.in);
+        return usage_error(c, "give two files A B, or one FILE_OR_DB", NULL);
+    }
+    char prog[32];
+    an_ctx ctx;
+    sqlite3 *db = an_start(c, &a, &ctx, prog, sizeof prog, &rc);
+    if (!db) {
+        free(a.in);
+        return rc;
+    }
+    int64_t ida = 0, idb = 0;
+    if (a.nids == 2) {
+        for (int k = 0; k < 2; k++)
+            if (an_snapshot_exists(db, a.ids[k]) <= 0) {
+                fprintf(stderr, "%s: %s: no snapshot %" PRId64 "\n", prog, a.in[0], a.ids[k]);
+                rc = EXIT_FAILURE;
+            }
+        ida = a.ids[0];
+        idb = a.ids[1];
+    } else if (a.nin == 2) {
+        ida = an_last_snapshot(db, a.in[0]);
+        idb = an_last_snapshot(db, a.in[1]);
+        if (ida <= 0 || idb <= 0) {
+            fprintf(stderr, "%s: %s: no snapshot in it that is not also in the other file\n", prog,
+                    ida <= 0 ? a.in[0] : a.in[1]);
+            rc = EXIT_FAILURE;
+        }
+    } else {
+        idb = a.snapshot;
+        ida = an_first_of_process(db, idb);
+        if (ida == idb) {
+            fprintf(stderr, "%s: %s: only one snapshot of the last snapshot's process: give two files, or two "
+                            "snapshot ids (ID_A ID_B)\n", prog, a.in[0]);
+            rc = EXIT_FAILURE;
+        }
+    }
+    if (rc == EXIT_SUCCESS && an_diff(&ctx, ida, idb, a.top) < 0) rc = EXIT_FAILURE;
+    sqlite3_close(db);
+    free(a.in);
+    return rc;
 }
 
 /* -------------------------------------------------------------- schema */

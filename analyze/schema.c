@@ -429,6 +429,34 @@ static const schema_view_column vcols_snapshot_summary[] = {
     {"warnings", "", "diagnostics with status approximate, unavailable or best-effort"},
 };
 
+static const schema_view_column vcols_memory_parts[] = {
+    {"snapshot_id", "", "the snapshot"},
+    {"ord", "", "order of the part: ord / 10 numbers its group (1 python_heap ... 9 unexplained)"},
+    {"grp", "", "group: python_heap, c_heap, interpreter, python_extension, shared_library, file, stack, "
+                "shmem, kernel, unexplained"},
+    {"part", "", "what the part is; the file (or extension module name) for library groups"},
+    {"rss", "bytes", "resident bytes of the part (can be negative only for 'arena pages not resident')"},
+    {"pss", "bytes", "proportional share, when the part is whole mappings (else NULL)"},
+    {"private", "bytes", "private_clean + private_dirty (USS share), when whole mappings"},
+    {"shared", "bytes", "shared_clean + shared_dirty, when whole mappings"},
+    {"swap", "bytes", "swapped out, when whole mappings"},
+    {"estimated", "0/1", "1 if the figure is an estimate (see SCHEMA.md, RSS accounting)"},
+    {"counted", "0/1", "1 if the part is one of those that add up to RSS; 0 for an 'of which' detail"},
+};
+
+static const schema_view_column vcols_arena_usage[] = {
+    {"snapshot_id", "", "the snapshot"},
+    {"address", "address", "arena base address"},
+    {"pools_used", "pools", "pools holding blocks"},
+    {"pools_free", "pools", "empty pools"},
+    {"pools_total", "pools", "pools in the arena"},
+    {"live_bytes", "bytes", "bytes in blocks handed out"},
+    {"arena_bytes", "bytes", "arena size (py_runtime.arena_size)"},
+    {"used_pct", "%", "100 * live_bytes / arena_bytes"},
+    {"decile", "", "utilisation bucket 0..9 (0: under 10% used, 9: 90% or more)"},
+    {"pinned", "0/1", "1 if under 25% used: a few live blocks keep the whole arena from returning to the OS"},
+};
+
 #define CATSUM(c)                                                                                  \
     "(SELECT sum(CASE category WHEN '" c "' THEN rss ELSE 0 END) FROM mappings m\n"                  \
     "         WHERE m.snapshot_id = s.id) AS " c "_rss"
@@ -480,6 +508,100 @@ const schema_view schema_views[] = {
      "         AS warnings\n"
      "  FROM snapshots s",
      vcols_snapshot_summary, COUNT(vcols_snapshot_summary)},
+    {"memory_parts",
+     "RSS accounting: the parts that add up to each snapshot's RSS (rows with counted = 1 sum to "
+     "snapshots.rss exactly), with 'of which' estimates. memsnap report shows it.",
+     "WITH raw AS NOT MATERIALIZED (\n"
+     "  SELECT s.id AS snapshot_id, s.rss AS total_rss,\n"
+     "         (SELECT coalesce(sum(rss), 0) FROM mappings m WHERE m.snapshot_id = s.id) AS mapped_rss,\n"
+     "         (SELECT coalesce(sum(rss), 0) FROM mappings m WHERE m.snapshot_id = s.id\n"
+     "           AND m.category = 'python_heap') AS heap_rss,\n"
+     "         (SELECT coalesce(sum(rss), 0) FROM mappings m WHERE m.snapshot_id = s.id\n"
+     "           AND m.category IN ('c_heap', 'anonymous')) AS other_anon_rss,\n"
+     "         coalesce(a.arena_bytes, 0) AS arena_bytes,\n"
+     "         a.allocated_bytes, a.available_bytes, a.unused_pool_bytes, a.pool_header_bytes,\n"
+     "         a.quantization_bytes + a.alignment_bytes AS rounding_bytes,\n"
+     "         coalesce(a.allocated_bytes, (SELECT sum(z.blocks_used * z.block_size) FROM py_size_classes z\n"
+     "           WHERE z.snapshot_id = s.id)) AS block_bytes,\n"
+     "         (SELECT sum(z.pools) * r.pool_size FROM py_size_classes z JOIN py_runtime r USING (snapshot_id)\n"
+     "           WHERE z.snapshot_id = s.id) AS pool_bytes,\n"
+     "         (SELECT sum(coalesce(nullif(t.allocated_bytes, 0), t.sizeof_bytes)) FROM py_types t\n"
+     "           WHERE t.snapshot_id = s.id) AS object_bytes\n"
+     "    FROM snapshots s LEFT JOIN py_alloc_totals a ON a.snapshot_id = s.id),\n"
+     "tot AS NOT MATERIALIZED (\n"
+     "  SELECT *, min(arena_bytes, heap_rss) AS arena_rss,\n"
+     "         other_anon_rss + heap_rss - min(arena_bytes, heap_rss) AS cheap_rss\n"
+     "    FROM raw),\n"
+     "est AS NOT MATERIALIZED (\n"
+     "  SELECT snapshot_id, object_bytes, arena_bytes, cheap_rss, pools_est,\n"
+     "         min(max(object_bytes - coalesce(block_bytes, 0), 0), cheap_rss - pools_est) AS outside_est\n"
+     "    FROM (SELECT *, CASE WHEN arena_bytes = 0 THEN min(coalesce(pool_bytes, 0), cheap_rss) ELSE 0 END\n"
+     "                      AS pools_est FROM tot)),\n"
+     "parts(snapshot_id, ord, grp, part, rss, pss, private, shared, swap, estimated, counted) AS (\n"
+     "  SELECT snapshot_id, 11, 'python_heap', 'blocks in use (small objects and buffers)', allocated_bytes,\n"
+     "         NULL, NULL, NULL, NULL, 0, 1 FROM tot WHERE arena_bytes > 0\n"
+     "  UNION ALL SELECT snapshot_id, 12, 'python_heap', 'free blocks in used pools', available_bytes,\n"
+     "         NULL, NULL, NULL, NULL, 0, 1 FROM tot WHERE arena_bytes > 0\n"
+     "  UNION ALL SELECT snapshot_id, 13, 'python_heap', 'empty pools in live arenas', unused_pool_bytes,\n"
+     "         NULL, NULL, NULL, NULL, 0, 1 FROM tot WHERE arena_bytes > 0\n"
+     "  UNION ALL SELECT snapshot_id, 14, 'python_heap', 'pool headers', pool_header_bytes,\n"
+     "         NULL, NULL, NULL, NULL, 0, 1 FROM tot WHERE arena_bytes > 0\n"
+     "  UNION ALL SELECT snapshot_id, 15, 'python_heap', 'quantization and arena alignment', rounding_bytes,\n"
+     "         NULL, NULL, NULL, NULL, 0, 1 FROM tot WHERE arena_bytes > 0\n"
+     "  UNION ALL SELECT snapshot_id, 17, 'python_heap', 'blocks in use: of which live Python objects (estimate)',\n"
+     "         min(object_bytes, allocated_bytes), NULL, NULL, NULL, NULL, 1, 0 FROM tot WHERE arena_bytes > 0\n"
+     "  UNION ALL SELECT snapshot_id, 16, 'python_heap', 'arena pages not resident',\n"
+     "         arena_rss - (allocated_bytes + available_bytes + unused_pool_bytes + pool_header_bytes\n"
+     "                      + rounding_bytes), NULL, NULL, NULL, NULL, 1, 1\n"
+     "    FROM tot WHERE arena_bytes > 0 AND arena_rss <> allocated_bytes + available_bytes + unused_pool_bytes\n"
+     "                                                 + pool_header_bytes + rounding_bytes\n"
+     "  UNION ALL SELECT snapshot_id, 21, 'c_heap', '[heap] and malloc arenas', sum(rss), sum(pss),\n"
+     "         sum(private_clean + private_dirty), sum(shared_clean + shared_dirty), sum(swap), 0, 1\n"
+     "    FROM mappings WHERE category = 'c_heap' GROUP BY snapshot_id\n"
+     "  UNION ALL SELECT snapshot_id, 22, 'c_heap', 'anonymous memory in the arenas'' mappings', heap_rss - arena_rss,\n"
+     "         NULL, NULL, NULL, NULL, arena_bytes > 0, 1 FROM tot WHERE heap_rss > arena_rss\n"
+     "  UNION ALL SELECT snapshot_id, 23, 'c_heap', 'other anonymous memory (large malloc blocks, .bss)', sum(rss),\n"
+     "         sum(pss), sum(private_clean + private_dirty), sum(shared_clean + shared_dirty), sum(swap), 0, 1\n"
+     "    FROM mappings WHERE category = 'anonymous' GROUP BY snapshot_id\n"
+     "  UNION ALL SELECT snapshot_id, 24, 'c_heap', 'of which Python objects outside pymalloc (estimate)',\n"
+     "         outside_est, NULL, NULL, NULL, NULL, 1, 0 FROM est WHERE object_bytes > 0\n"
+     "  UNION ALL SELECT snapshot_id, 25, 'c_heap', 'of which pymalloc pools (arenas unknown: from the size classes)',\n"
+     "         pools_est, NULL, NULL, NULL, NULL, 1, 0 FROM est WHERE pools_est > 0\n"
+     "  UNION ALL SELECT snapshot_id, 26, 'c_heap', 'of which other C memory (estimate)',\n"
+     "         cheap_rss - pools_est - outside_est, NULL, NULL, NULL, NULL, 1, 0 FROM est WHERE object_bytes > 0\n"
+     "  UNION ALL SELECT snapshot_id, 31, 'interpreter', coalesce(module, path), sum(rss), sum(pss),\n"
+     "         sum(private_clean + private_dirty), sum(shared_clean + shared_dirty), sum(swap), 0, 1\n"
+     "    FROM mappings WHERE category = 'interpreter' GROUP BY snapshot_id, path, module\n"
+     "  UNION ALL SELECT snapshot_id, 41, 'python_extension', coalesce(module, path), sum(rss), sum(pss),\n"
+     "         sum(private_clean + private_dirty), sum(shared_clean + shared_dirty), sum(swap), 0, 1\n"
+     "    FROM mappings WHERE category = 'python_extension' GROUP BY snapshot_id, path, module\n"
+     "  UNION ALL SELECT snapshot_id, 51, 'shared_library', coalesce(module, path), sum(rss), sum(pss),\n"
+     "         sum(private_clean + private_dirty), sum(shared_clean + shared_dirty), sum(swap), 0, 1\n"
+     "    FROM mappings WHERE category = 'shared_library' GROUP BY snapshot_id, path, module\n"
+     "  UNION ALL SELECT snapshot_id, 61, 'file', 'other mapped files', sum(rss), sum(pss),\n"
+     "         sum(private_clean + private_dirty), sum(shared_clean + shared_dirty), sum(swap), 0, 1\n"
+     "    FROM mappings WHERE category = 'file' GROUP BY snapshot_id\n"
+     "  UNION ALL SELECT snapshot_id, 71, 'stack', 'thread stacks', sum(rss), sum(pss),\n"
+     "         sum(private_clean + private_dirty), sum(shared_clean + shared_dirty), sum(swap), 0, 1\n"
+     "    FROM mappings WHERE category = 'stack' GROUP BY snapshot_id\n"
+     "  UNION ALL SELECT snapshot_id, 81, 'shmem', 'shared memory', sum(rss), sum(pss),\n"
+     "         sum(private_clean + private_dirty), sum(shared_clean + shared_dirty), sum(swap), 0, 1\n"
+     "    FROM mappings WHERE category = 'shmem' GROUP BY snapshot_id\n"
+     "  UNION ALL SELECT snapshot_id, 85, 'kernel', 'kernel pages ([vdso], [vvar])', sum(rss), sum(pss),\n"
+     "         sum(private_clean + private_dirty), sum(shared_clean + shared_dirty), sum(swap), 0, 1\n"
+     "    FROM mappings WHERE category = 'kernel' GROUP BY snapshot_id\n"
+     "  UNION ALL SELECT snapshot_id, 91, 'unexplained', 'RSS minus the sum of the mappings', total_rss - mapped_rss,\n"
+     "         NULL, NULL, NULL, NULL, 0, 1 FROM tot WHERE total_rss IS NOT NULL)\n"
+     "SELECT * FROM parts",
+     vcols_memory_parts, COUNT(vcols_memory_parts)},
+    {"arena_usage", "pymalloc arenas with their utilisation (memsnap frag).",
+     "SELECT a.snapshot_id, a.address, a.pools_used, a.pools_free, a.pools_total, a.live_bytes,\n"
+     "       r.arena_size AS arena_bytes, round(100.0 * a.live_bytes / r.arena_size, 2) AS used_pct,\n"
+     "       min(9, CAST(10 * a.live_bytes / r.arena_size AS INTEGER)) AS decile,\n"
+     "       a.live_bytes < r.arena_size / 4 AS pinned\n"
+     "  FROM py_arenas a JOIN py_runtime r USING (snapshot_id)\n"
+     " WHERE r.arena_size > 0",
+     vcols_arena_usage, COUNT(vcols_arena_usage)},
 };
 #undef CATSUM
 const size_t schema_nviews = COUNT(schema_views);

@@ -21,7 +21,7 @@
 
 /* Version of the schema this memsnap creates. Bumped when something is
  * added; a database with a larger version is not written to. */
-#define SCHEMA_VERSION 2
+#define SCHEMA_VERSION 3
 
 /* Where the loader takes a column's value from. `sec`/`col` name the
  * snapshot section and column (format/msnap.h ids); conversions are
