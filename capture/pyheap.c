@@ -583,6 +583,28 @@ static int overrides_sizeof(walk *w, uint64_t t, int kind)
     return 0;
 }
 
+/* Valid UTF-8 without control characters (what every tp_name is). */
+static int name_plausible(const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    for (size_t i = 0; i < n;) {
+        unsigned c = p[i], extra;
+        if (c < 0x20 || c == 0x7f) return 0;
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        if (c >= 0xc2 && c <= 0xdf) extra = 1;
+        else if (c >= 0xe0 && c <= 0xef) extra = 2;
+        else if (c >= 0xf0 && c <= 0xf4) extra = 3;
+        else return 0;
+        for (unsigned k = 1; k <= extra; k++)
+            if (i + k >= n || (p[i + k] & 0xc0) != 0x80) return 0;
+        i += extra + 1;
+    }
+    return 1;
+}
+
 /* Index of type t in w->ty, or -1 when t is not a type. */
 static long type_index(walk *w, uint64_t t)
 {
@@ -600,7 +622,14 @@ static long type_index(walk *w, uint64_t t)
     ti.flags = u64at(o, L->type_tp_flags);
     ti.basicsize = u64at(o, L->type_tp_basicsize);
     ti.itemsize = u64at(o, L->type_tp_itemsize);
-    ti.name = strdup(pyimage_cstr(w->im, u64at(o, L->type_tp_name), buf, sizeof buf) >= 0 ? buf : "?");
+    /* A real type has a readable, printable name: bytes that only look
+     * like a type object (memory the scans read as a candidate) rarely do. */
+    long nl = pyimage_cstr(w->im, u64at(o, L->type_tp_name), buf, sizeof buf);
+    if (nl <= 0 || !name_plausible(buf, (size_t)nl)) {
+        if (map_put(&w->tymap, t, 0) < 0) return -1;
+        return -1;
+    }
+    ti.name = strdup(buf);
     if (ti.flags & TPF_HEAPTYPE) {
         const unsigned char *h = pyimage_ptr(w->im, t, L->heaptype_size);
         if (h && str_read(w, u64at(h, L->heaptype_ht_qualname), buf, sizeof buf) >= 0) ti.qualname = strdup(buf);
@@ -797,7 +826,9 @@ static long add_object(walk *w, uint64_t obj)
 
 static int refcnt_ok(const walk *w, uint64_t rc)
 {
-    if (w->L->immortal_rule == PY_IMMORTAL_LOW32_NEGATIVE && (int32_t)(uint32_t)rc < 0) return 1;
+    /* Immortal: low 32 bits negative, and no high bits (a pointer, e.g. a
+     * list's item array read as an object, has them). */
+    if (w->L->immortal_rule == PY_IMMORTAL_LOW32_NEGATIVE && (int32_t)(uint32_t)rc < 0) return (rc >> 32) == 0;
     return rc >= 1 && rc < REFCNT_MAX;
 }
 

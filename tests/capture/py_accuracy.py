@@ -138,6 +138,11 @@ def check_one(label, python, capture, memsnap, target, n, tmp):
 
     ours = {}
     for row in s.get("py_types", []):
+        for col in ("name", "qualname", "module"):
+            if isinstance(row.get(col), dict):  # not UTF-8: memsnap dump writes {"hex": ...}
+                errors.append("%s: a type whose %s is not UTF-8 (%s): bytes taken for a type object?" %
+                              (label, col, row[col]))
+                row[col] = "hex:" + row[col].get("hex", "")
         key = "%s.%s" % (row["module"], row["qualname"]) if row.get("qualname") else row["name"]
         key = key.replace(" ", "_")
         c, b = ours.get(key, (0, 0))
