@@ -1018,7 +1018,7 @@ static int pymalloc_walk(walk *w, uint64_t main_interp, ms_table *ta, ms_table *
         rc = add_u64s(ta, cols, vals, 5);
     }
     if (rc) return rc;
-    qsort(w->ar, w->nar, sizeof *w->ar, cmp_range);
+    if (w->nar) qsort(w->ar, w->nar, sizeof *w->ar, cmp_range);
     size_t kept = 0; /* overlapping ranges only come from a corrupt array: keep the first */
     for (size_t i = 0; i < w->nar; i++)
         if (!kept || w->ar[i].start >= w->ar[kept - 1].end) w->ar[kept++] = w->ar[i];
@@ -1386,7 +1386,7 @@ static int cmp_alloc(const void *a, const void *b)
 
 static int types_write(walk *w, ms_writer *wr, int incomplete)
 {
-    qsort(w->ty, w->nty, sizeof *w->ty, cmp_alloc);
+    if (w->nty) qsort(w->ty, w->nty, sizeof *w->ty, cmp_alloc);
     map_free(&w->tymap); /* indices changed */
     ms_table *t = ms_table_new(MS_SEC_PY_TYPES);
     if (!t) return MS_ERR_NOMEM;

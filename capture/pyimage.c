@@ -310,7 +310,7 @@ static int scan(pyimage *im, int dry, char *msg, size_t len)
             }
         }
     }
-    if (!dry) qsort(im->reg, im->nreg, sizeof *im->reg, cmp_region);
+    if (!dry && im->nreg) qsort(im->reg, im->nreg, sizeof *im->reg, cmp_region);
     close(pm);
     free(maps);
     if (rc == -ENOMEM) snprintf(msg, len, "out of memory copying PID %d", im->pid);
