@@ -1569,6 +1569,11 @@ int pyheap_capture(int pid, const char *proc_root, const pyheap_opts *o, ms_writ
     note[0] = 0;
     if (!pi) return MS_ERR_NOMEM;
     int f = pyfind(pid, proc_root, pi, msg, sizeof msg);
+    if (f != PYFIND_OK && o->redact) /* pyfind's messages name files: none in a redacted snapshot */
+        snprintf(msg, sizeof msg, "PID %d: %s (file names withheld under --redact)", pid,
+                 f == PYFIND_NOT_PYTHON    ? "not a CPython process"
+                 : f == PYFIND_UNSUPPORTED ? "a Python version or build memsnap does not support"
+                                           : "the CPython runtime could not be read");
     if (f == PYFIND_NOT_PYTHON) {
         rc = diag(dg, "python", DG_INFO, "%s", msg);
         snprintf(note, note_len, "%s: mappings only", msg);
