@@ -792,19 +792,11 @@ static int object_sizes(walk *w, tyinfo *ti, uint64_t obj, uint64_t *getsize, ui
     return guessed;
 }
 
-/* Counts object `obj` once. Returns its type index, -1 if not an object,
- * -2 if already counted, -3 out of memory. */
-static long add_object(walk *w, uint64_t obj)
+/* Counts object `obj` of type index ti whose sizes are known (the scans
+ * computed them to validate it). Returns ti, or -3 out of memory. */
+static long count_object(walk *w, uint64_t obj, long ti, uint64_t gs, uint64_t mem, uint64_t al, int aa)
 {
-    if (seen_has(w, obj)) return -2;
-    const unsigned char *o = pyimage_ptr(w->im, obj, w->L->object_size);
-    if (!o) return -1;
-    long ti = type_index(w, u64at(o, w->L->object_type));
-    if (ti < 0) return -1;
     tyinfo *t = &w->ty[ti];
-    uint64_t gs, mem, al;
-    int aa = 0;
-    if (object_sizes(w, t, obj, &gs, &mem, &al, &aa) < 0) return -1;
     if (seen_add(w, obj) < 0) return -3;
     if (w->debug) fprintf(w->debug, "%llx %s %llu\n", (unsigned long long)obj, t->name, (unsigned long long)gs);
     t->count++;
@@ -822,6 +814,21 @@ static long add_object(walk *w, uint64_t obj)
         w->work[w->nwork++] = obj;
     }
     return ti;
+}
+
+/* Counts object `obj` once. Returns its type index, -1 if not an object,
+ * -2 if already counted, -3 out of memory. */
+static long add_object(walk *w, uint64_t obj)
+{
+    if (seen_has(w, obj)) return -2;
+    const unsigned char *o = pyimage_ptr(w->im, obj, w->L->object_size);
+    if (!o) return -1;
+    long ti = type_index(w, u64at(o, w->L->object_type));
+    if (ti < 0) return -1;
+    uint64_t gs, mem, al;
+    int aa = 0;
+    if (object_sizes(w, &w->ty[ti], obj, &gs, &mem, &al, &aa) < 0) return -1;
+    return count_object(w, obj, ti, gs, mem, al, aa);
 }
 
 static int refcnt_ok(const walk *w, uint64_t rc)
@@ -1215,9 +1222,8 @@ static int pool_scan(walk *w)
                  * need and then normalised (2**40 + 1 sits in a 48-byte
                  * block with 32 bytes used): its block may be larger. */
                 if (t->kind == K_INT ? need > bsize : need != bsize) continue;
-                long r = add_object(w, obj);
-                if (r == -3) return MS_ERR_NOMEM;
-                if (r >= 0) w->pool_objects++;
+                if (count_object(w, obj, ti, gs, mem, al, aa) == -3) return MS_ERR_NOMEM;
+                w->pool_objects++;
                 break;
             }
         }
@@ -1243,14 +1249,11 @@ static int try_ref(walk *w, uint64_t p, int certain)
         uint64_t next;
         if (rd64(w, p - L->gchead_size + L->gchead_next, &next) || next) return 0;
     }
-    if (!certain) {
-        uint64_t gs, mem, al;
-        int aa = 0;
-        if (object_sizes(w, t, p, &gs, &mem, &al, &aa) || aa) return 0;
-    }
-    long r = add_object(w, p);
-    if (r == -3) return MS_ERR_NOMEM;
-    if (r >= 0) w->ref_objects++;
+    uint64_t gs, mem, al;
+    int aa = 0, sr = object_sizes(w, t, p, &gs, &mem, &al, &aa);
+    if (sr < 0 || (!certain && (sr || aa))) return 0;
+    if (count_object(w, p, ti, gs, mem, al, aa) == -3) return MS_ERR_NOMEM;
+    w->ref_objects++;
     return 0;
 }
 
