@@ -7,6 +7,7 @@
  * agent's memory grows with the number of mappings only.
  */
 #include "capture.h"
+#include "diag.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -28,10 +29,6 @@
 #define CMDLINE_MAX (128u << 10)     /* longer command lines are cut (and noted) */
 #define SMAPS_CHUNK (256u << 10) /* NCHUNK of them: the agent's smaps buffer is 1 MiB */
 
-#define DG_COMPLETE 0
-#define DG_APPROXIMATE 1
-#define DG_UNAVAILABLE 2
-#define DG_INFO 4
 
 #define PF_KTHREAD 0x00200000u
 
@@ -51,10 +48,7 @@ static void diag_add(diag_ctx *d, const char *area, int status, const char *fmt,
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    if (ms_table_row(d->diag) || ms_table_cstr(d->diag, MS_DG_AREA, area) ||
-        ms_table_u64(d->diag, MS_DG_STATUS, (uint64_t)status) ||
-        ms_table_cstr(d->diag, MS_DG_MESSAGE, msg))
-        d->oom = 1;
+    if (diag_row(d->diag, area, status, "%s", msg)) d->oom = 1;
 }
 
 static uint64_t clock_ns(clockid_t id)

@@ -31,12 +31,12 @@
 #include "pyheap.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "diag.h"
 #include "ptpause.h"
 #include "py_layout.h"
 #include "pyfind.h"
@@ -62,8 +62,6 @@
 #define REFCNT_MAX (1ull << 40)
 
 enum { K_GENERIC, K_INT, K_FLOAT, K_STR, K_BYTES, K_TUPLE, K_LIST, K_DICT, K_SET, K_TYPE };
-
-enum { DG_COMPLETE = 0, DG_APPROXIMATE = 1, DG_UNAVAILABLE = 2, DG_BEST_EFFORT = 3, DG_INFO = 4 };
 
 typedef struct {
     uint64_t addr;            /* the type object in the target */
@@ -140,20 +138,6 @@ static uint64_t now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static int diag(ms_table *d, const char *area, int status, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static int diag(ms_table *d, const char *area, int status, const char *fmt, ...)
-{
-    char msg[768];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    if (ms_table_row(d) || ms_table_cstr(d, MS_DG_AREA, area) || ms_table_u64(d, MS_DG_STATUS, (uint64_t)status) ||
-        ms_table_cstr(d, MS_DG_MESSAGE, msg))
-        return MS_ERR_NOMEM;
-    return 0;
-}
 
 static int map_init(addrmap *m, size_t cap)
 {
@@ -1578,18 +1562,18 @@ int pyheap_capture(int pid, const char *proc_root, const pyheap_opts *o, ms_writ
                  : f == PYFIND_UNSUPPORTED ? "a Python version or build memsnap does not support"
                                            : "the CPython runtime could not be read");
     if (f == PYFIND_NOT_PYTHON) {
-        rc = diag(dg, "python", DG_INFO, "%s", msg);
+        rc = diag_row(dg, "python", DG_INFO, "%s", msg);
         snprintf(note, note_len, "%s: mappings only", msg);
         goto out;
     }
     if (f != PYFIND_OK) {
-        rc = diag(dg, "python", DG_UNAVAILABLE, "%s", msg);
+        rc = diag_row(dg, "python", DG_UNAVAILABLE, "%s", msg);
         snprintf(note, note_len, "Python part unavailable: %s", msg);
         goto out;
     }
     res->python = 1;
     if (pi->flags & PYF_VERSION_GUESSED)
-        if ((rc = diag(dg, "python.version", DG_APPROXIMATE, "CPython %s: %s", pi->version, pi->how))) goto out;
+        if ((rc = diag_row(dg, "python.version", DG_APPROXIMATE, "CPython %s: %s", pi->version, pi->how))) goto out;
     const py_layout *L = py_layout_find(pi->minor);
     const char *why = NULL;
     if (pi->flags & PYF_FREE_THREADED) why = "free-threaded builds keep objects in mimalloc pages, which memsnap does not walk yet";
@@ -1597,7 +1581,7 @@ int pyheap_capture(int pid, const char *proc_root, const pyheap_opts *o, ms_writ
     else if (!L) why = "no layout table for this version";
     if (why) {
         if ((rc = runtime_write(pi, NULL, NULL, o->redact, wr))) goto out;
-        rc = diag(dg, "python", DG_UNAVAILABLE, "CPython %s: heap not walked: %s", pi->version, why);
+        rc = diag_row(dg, "python", DG_UNAVAILABLE, "CPython %s: heap not walked: %s", pi->version, why);
         snprintf(note, note_len, "CPython %s: heap not walked: %s", pi->version, why);
         goto out;
     }
@@ -1620,7 +1604,7 @@ int pyheap_capture(int pid, const char *proc_root, const pyheap_opts *o, ms_writ
         struct pt_pause *pp = NULL;
         pyimage *im = pyimage_new(pid, proc_root, o->max_copy, msg, sizeof msg);
         if (!im) {
-            rc = diag(dg, "python", DG_UNAVAILABLE, "cannot copy the heap: %s", msg);
+            rc = diag_row(dg, "python", DG_UNAVAILABLE, "cannot copy the heap: %s", msg);
             snprintf(note, note_len, "Python part unavailable: %s", msg);
             goto out_walk;
         }
@@ -1628,7 +1612,7 @@ int pyheap_capture(int pid, const char *proc_root, const pyheap_opts *o, ms_writ
         if (!o->no_pause && pt_pause(pid, o->pause_timeout_ms ? o->pause_timeout_ms : 3000, &pp, msg, sizeof msg)) {
             pyimage_free(im);
             if (attempt_no < tries) continue; /* threads slow to stop (D state, a starved agent): try again */
-            rc = diag(dg, "python", DG_UNAVAILABLE, "cannot pause the target: %s", msg);
+            rc = diag_row(dg, "python", DG_UNAVAILABLE, "cannot pause the target: %s", msg);
             snprintf(note, note_len, "Python part unavailable: cannot pause PID %d: %s", pid, msg);
             goto out_walk;
         }
@@ -1639,7 +1623,7 @@ int pyheap_capture(int pid, const char *proc_root, const pyheap_opts *o, ms_writ
         }
         if (copy_rc) {
             pyimage_free(im);
-            rc = diag(dg, "python", DG_UNAVAILABLE, "cannot copy the heap: %s", msg);
+            rc = diag_row(dg, "python", DG_UNAVAILABLE, "cannot copy the heap: %s", msg);
             snprintf(note, note_len, "Python part unavailable: %s", msg);
             goto out_walk;
         }
@@ -1650,7 +1634,7 @@ int pyheap_capture(int pid, const char *proc_root, const pyheap_opts *o, ms_writ
                 if (!dbg) snprintf(msg, sizeof msg, "_Py_DebugOffsets at 0x%llx not readable", (unsigned long long)pi->runtime);
                 rc = runtime_write(pi, L, NULL, o->redact, wr);
                 if (!rc)
-                    rc = diag(dg, "python", DG_UNAVAILABLE, "CPython %s: layout mismatch, heap not walked: %s", pi->version,
+                    rc = diag_row(dg, "python", DG_UNAVAILABLE, "CPython %s: layout mismatch, heap not walked: %s", pi->version,
                               msg);
                 snprintf(note, note_len, "CPython %s: layout mismatch, heap not walked: %s", pi->version, msg);
                 pyimage_free(im);
@@ -1670,7 +1654,7 @@ int pyheap_capture(int pid, const char *proc_root, const pyheap_opts *o, ms_writ
         if (a.fatal[0]) {
             pyimage_free(im);
             rc = runtime_write(pi, L, NULL, o->redact, wr);
-            if (!rc) rc = diag(dg, "python", DG_UNAVAILABLE, "CPython %s: %s", pi->version, a.fatal);
+            if (!rc) rc = diag_row(dg, "python", DG_UNAVAILABLE, "CPython %s: %s", pi->version, a.fatal);
             snprintf(note, note_len, "CPython %s: %s", pi->version, a.fatal);
             goto out_walk;
         }
@@ -1698,7 +1682,7 @@ int pyheap_capture(int pid, const char *proc_root, const pyheap_opts *o, ms_writ
             goto free_im;
         if (a.pymalloc == 2 && (rc = ms_writer_add(wr, t.classes))) goto free_im;
         if ((rc = ms_writer_add(wr, t.gc))) goto free_im;
-        rc = diag(dg, "python", o->no_pause ? DG_BEST_EFFORT : incomplete ? DG_APPROXIMATE : DG_COMPLETE,
+        rc = diag_row(dg, "python", o->no_pause ? DG_BEST_EFFORT : incomplete ? DG_APPROXIMATE : DG_COMPLETE,
                   "CPython %s (%s): %llu objects of %zu types (%llu on GC lists, %llu untracked in pymalloc pools, "
                   "%llu untracked reached by reference); %s; %.1f MiB copied in %.1f ms, walk %.1f ms%s",
                   pi->version, pi->how, (unsigned long long)w.objects, w.nty, (unsigned long long)w.gc_objects,
@@ -1707,20 +1691,20 @@ int pyheap_capture(int pid, const char *proc_root, const pyheap_opts *o, ms_writ
                   st->copied_bytes / 1048576.0, st->copy_ns / 1e6, res->walk_ns / 1e6,
                   attempt_no > 1 ? " (after retries)" : "");
         if (!rc && w.collecting)
-            rc = diag(dg, "python.gc", DG_APPROXIMATE,
+            rc = diag_row(dg, "python.gc", DG_APPROXIMATE,
                       "a garbage collection was running in every attempt: objects it held on private lists are missing");
         if (!rc && (w.broken_lists || w.bad_gc))
-            rc = diag(dg, "python.gc", o->no_pause ? DG_BEST_EFFORT : DG_APPROXIMATE,
+            rc = diag_row(dg, "python.gc", o->no_pause ? DG_BEST_EFFORT : DG_APPROXIMATE,
                       "%llu GC lists ended early and %llu listed objects had no valid type%s",
                       (unsigned long long)w.broken_lists, (unsigned long long)w.bad_gc,
                       o->no_pause ? " (the target ran during the copy)" : "");
         if (!rc && (st->skipped_bytes || st->swapped_bytes || st->unreadable_bytes))
-            rc = diag(dg, "python.copy", DG_APPROXIMATE,
+            rc = diag_row(dg, "python.copy", DG_APPROXIMATE,
                       "not copied: %.1f MiB over the memory cap (--max-memory), %.1f MiB swapped out, %.1f MiB unreadable; "
                       "objects there are missing",
                       st->skipped_bytes / 1048576.0, st->swapped_bytes / 1048576.0, st->unreadable_bytes / 1048576.0);
         if (!rc && strcmp(allocator, "pymalloc") != 0)
-            rc = diag(dg, "python.pymalloc", DG_APPROXIMATE,
+            rc = diag_row(dg, "python.pymalloc", DG_APPROXIMATE,
                       "objects are allocated by %s (PYTHONMALLOC%s): %s", allocator,
                       allocator_guessed ? ", inferred from where objects live" : "",
                       !strcmp(allocator, "malloc")
@@ -1728,29 +1712,29 @@ int pyheap_capture(int pid, const char *proc_root, const pyheap_opts *o, ms_writ
                           : "blocks carry debug-hook headers; untracked objects in pools are not scanned, only those "
                             "reached by reference");
         else if (!rc && a.pymalloc == 1)
-            rc = diag(dg, "python.pymalloc", DG_UNAVAILABLE, "%s", a.pm_why);
+            rc = diag_row(dg, "python.pymalloc", DG_UNAVAILABLE, "%s", a.pm_why);
         if (!rc && a.pymalloc == 2)
-            rc = diag(dg, "python.pymalloc", DG_APPROXIMATE,
+            rc = diag_row(dg, "python.pymalloc", DG_APPROXIMATE,
                       "no symbols for pymalloc's arenas (stripped build): size classes from %llu pools found by "
                       "their headers in anonymous memory; arenas and totals unavailable",
                       (unsigned long long)a.heuristic_pools);
         if (!rc && a.pymalloc == 0 && w.pm_counted_arenas != w.pm_found_arenas)
-            rc = diag(dg, "python.pymalloc", DG_APPROXIMATE, "pymalloc counts %llu arenas, the arenas array holds %llu",
+            rc = diag_row(dg, "python.pymalloc", DG_APPROXIMATE, "pymalloc counts %llu arenas, the arenas array holds %llu",
                       (unsigned long long)w.pm_counted_arenas, (unsigned long long)w.pm_found_arenas);
         if (!rc && w.pm_missing_pools)
-            rc = diag(dg, "python.pymalloc", DG_APPROXIMATE,
+            rc = diag_row(dg, "python.pymalloc", DG_APPROXIMATE,
                       "%llu pool headers were not readable or inconsistent: the size-class table misses them",
                       (unsigned long long)w.pm_missing_pools);
         if (!rc && !a.modules_ok)
-            rc = diag(dg, "python.modules", DG_UNAVAILABLE, "sys.modules was not readable in the copy");
+            rc = diag_row(dg, "python.modules", DG_UNAVAILABLE, "sys.modules was not readable in the copy");
         if (!rc && a.interpreters > 1)
-            rc = diag(dg, "python", DG_INFO, "%llu interpreters: objects of all, modules and pymalloc of the main one",
+            rc = diag_row(dg, "python", DG_INFO, "%llu interpreters: objects of all, modules and pymalloc of the main one",
                       (unsigned long long)a.interpreters);
         if (!rc) {
             size_t napprox = 0;
             for (size_t i = 0; i < w.nty; i++) napprox += w.ty[i].count && (w.ty[i].approx || w.ty[i].alloc_approx);
             if (napprox)
-                rc = diag(dg, "python.types", DG_APPROXIMATE,
+                rc = diag_row(dg, "python.types", DG_APPROXIMATE,
                           "%zu types have approximate sizes (flag bit 1): their __sizeof__ or allocation is not "
                           "reproduced exactly",
                           napprox);
