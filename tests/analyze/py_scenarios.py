@@ -23,41 +23,15 @@ import glob
 import json
 import shutil
 import os
-import re
 import subprocess
 import sys
 import tempfile
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import test_pythons  # noqa: E402
 
 CAP, MS, TARGET = sys.argv[1:4]
 fails = []
 KEEP = tempfile.mkdtemp()  # one snapshot per Python, for a diff across processes
-
-
-def pythons():
-    roots = []
-    try:
-        roots.append(subprocess.run(["pyenv", "root"], capture_output=True, text=True, timeout=10).stdout.strip())
-    except (OSError, subprocess.SubprocessError):
-        pass
-    roots += [os.environ.get("PYENV_ROOT", ""), "/root/.pyenv", "/opt/pyenv"]
-    found = {}
-    for r in roots:
-        for exe in sorted(glob.glob(os.path.join(r, "versions", "3.*", "bin", "python3.*"))) if r else []:
-            m = re.search(r"versions/(3\.(\d+)\.\d+)/bin/python3\.\d+$", exe)
-            if m and int(m.group(2)) >= 8 and m.group(1) not in found:
-                found[m.group(1)] = exe
-    out = []
-    for minor in range(8, 14):
-        hits = sorted(v for v in found if v.startswith("3.%d." % minor))
-        if hits:
-            out.append(("pyenv " + hits[-1], found[hits[-1]]))
-        else:
-            print("SKIP: no readable pyenv CPython 3.%d on this machine" % minor, flush=True)
-    if os.access("/usr/bin/python3.11", os.X_OK):
-        out.append(("debian 3.11", "/usr/bin/python3.11"))
-    else:
-        print("SKIP: /usr/bin/python3.11 (Debian's static build) is not installed", flush=True)
-    return out
 
 
 def fail(label, what):
@@ -223,7 +197,7 @@ def scenario_leak(label, python, tmp):
         t.end()
 
 
-for label, python in pythons():
+for label, python in test_pythons.installed():
     with tempfile.TemporaryDirectory() as tmp:
         for sc in (scenario_objects, scenario_modules, scenario_bigints, scenario_frag, scenario_leak):
             try:

@@ -16,10 +16,8 @@ Also checks the target's RSS before and after the captures (the agent adds
 nothing to it). Ends every process it started by PID.
 """
 import argparse
-import glob
 import json
 import os
-import re
 import select
 import signal
 import statistics
@@ -27,6 +25,8 @@ import subprocess
 import sys
 import tempfile
 import time
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import test_pythons  # noqa: E402
 
 TARGET = r'''
 import gc, os, signal, sys, time
@@ -66,24 +66,6 @@ print("READY", flush=True)
 while True:
     signal.pause()
 '''
-
-
-def newest_python():
-    roots = []
-    try:
-        roots.append(subprocess.run(["pyenv", "root"], capture_output=True, text=True).stdout.strip())
-    except OSError:
-        pass
-    roots += [os.environ.get("PYENV_ROOT", ""), "/root/.pyenv", "/opt/pyenv"]
-    best = None
-    for r in roots:
-        for exe in glob.glob(os.path.join(r, "versions", "3.*", "bin", "python3.*")) if r else []:
-            m = re.search(r"versions/3\.(\d+)\.(\d+)/bin/python3\.\d+$", exe)
-            if m:
-                key = (int(m.group(1)), int(m.group(2)))
-                if best is None or key > best[0]:
-                    best = (key, exe)
-    return best[1] if best else "python3"
 
 
 def read_line(proc, prefix, timeout):
@@ -132,7 +114,7 @@ def main():
     ap.add_argument("--objects", default="1000000,10000000")
     ap.add_argument("--repeat", type=int, default=5)
     a = ap.parse_args()
-    py = a.python or newest_python()
+    py = a.python or test_pythons.newest_pyenv() or "python3"
     ver = subprocess.run([py, "-c", "import sys; print(sys.version.split()[0])"], capture_output=True,
                          text=True).stdout.strip()
     print("CPython %s (%s), %d repetitions, medians" % (ver, py, a.repeat))

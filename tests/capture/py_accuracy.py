@@ -18,7 +18,6 @@ compute its own ground truth and sys._debugmallocstats(), and checks:
 A Python that is not installed prints "SKIP: ..."; failures print what
 differs and make the exit status 1. Processes started here are ended by PID.
 """
-import glob
 import json
 import os
 import re
@@ -29,36 +28,8 @@ import subprocess
 import sys
 import tempfile
 import time
-
-
-def pythons():
-    roots = []
-    try:
-        roots.append(subprocess.run(["pyenv", "root"], capture_output=True, text=True, timeout=10).stdout.strip())
-    except (OSError, subprocess.SubprocessError):
-        pass
-    roots += [os.environ.get("PYENV_ROOT", ""), "/root/.pyenv", "/opt/pyenv"]
-    found = {}
-    for r in roots:
-        if not r:
-            continue
-        for exe in sorted(glob.glob(os.path.join(r, "versions", "3.*", "bin", "python3.*"))):
-            m = re.search(r"versions/(3\.(\d+)\.\d+)/bin/python3\.\d+$", exe)
-            if m and int(m.group(2)) >= 8 and m.group(1) not in found:
-                found[m.group(1)] = exe
-    out = []
-    for minor in range(8, 14):
-        hits = [v for v in found if v.startswith("3.%d." % minor)]
-        if hits:
-            v = sorted(hits)[-1]
-            out.append(("pyenv " + v, found[v]))
-        else:
-            print("SKIP: no pyenv CPython 3.%d on this machine" % minor, flush=True)
-    if os.access("/usr/bin/python3.11", os.X_OK):
-        out.append(("debian 3.11", "/usr/bin/python3.11"))
-    else:
-        print("SKIP: /usr/bin/python3.11 (Debian's static build) is not installed", flush=True)
-    return out
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import test_pythons  # noqa: E402
 
 
 def read_until(proc, word, timeout):
@@ -324,7 +295,7 @@ def main():
     tmp = tempfile.mkdtemp(prefix="msnap-acc-")
     errors = []
     try:
-        pys = pythons()
+        pys = test_pythons.installed()
         for label, exe in pys:
             errors += check_one(label, exe, capture, memsnap, target, n, tmp)
         for label, exe in pys:

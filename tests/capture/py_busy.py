@@ -14,15 +14,15 @@ objects without pause, captures a series of COUNT (default 100) snapshots
 Prints one summary line per Python; "FAIL: ..." lines make CTest fail.
 Processes started here are ended by PID.
 """
-import glob
 import json
 import os
-import re
 import select
 import signal
 import subprocess
 import sys
 import time
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import test_pythons  # noqa: E402
 
 TARGET = r'''
 import sys, threading, time
@@ -42,23 +42,6 @@ while True:
     time.sleep(0.2)
     print("PROGRESS %d" % sum(counts), flush=True)
 '''
-
-
-def newest_python():
-    roots = [os.environ.get("PYENV_ROOT", ""), "/root/.pyenv", "/opt/pyenv"]
-    try:
-        roots.insert(0, subprocess.run(["pyenv", "root"], capture_output=True, text=True).stdout.strip())
-    except OSError:
-        pass
-    best = None
-    for r in roots:
-        for exe in glob.glob(os.path.join(r, "versions", "3.*", "bin", "python3.*")) if r else []:
-            m = re.search(r"versions/3\.(\d+)\.(\d+)/bin/python3\.\d+$", exe)
-            if m and int(m.group(1)) >= 8:
-                key = (int(m.group(1)), int(m.group(2)))
-                if best is None or key > best[0]:
-                    best = (key, exe)
-    return best[1] if best else None
 
 
 def progress(proc, timeout=10):
@@ -160,7 +143,7 @@ def main():
     tmp = os.path.join(tmp, "msnap-busy-%d" % os.getpid())
     os.makedirs(tmp)
     pys = []
-    newest = newest_python()
+    newest = test_pythons.newest_pyenv()
     if newest:
         pys.append(("pyenv", newest))
     else:
