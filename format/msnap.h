@@ -320,6 +320,14 @@ size_t ms_table_nrows(const ms_table *t);
 int ms_table_add_rows(ms_table *t, size_t n);
 int ms_table_u64_column(ms_table *t, unsigned col, size_t first, const uint64_t *v, size_t n);
 
+/* Like ms_table_u64_column for all rows at once, without a copy: `v` holds
+ * one value per row (ms_table_nrows), comes from malloc/realloc with room
+ * for `cap` >= nrows values, and belongs to the table from this call on,
+ * also when the call fails (then it is freed). Replaces the column's
+ * values if it exists. Returns 0, MS_ERR_NOMEM, or MS_ERR_USAGE (no rows,
+ * cap < nrows, column not U64). */
+int ms_table_u64_column_take(ms_table *t, unsigned col, uint64_t *v, size_t cap);
+
 /* ------------------------------------------------------------------- writer */
 
 typedef struct ms_writer ms_writer;

@@ -35,6 +35,7 @@ size_t ms_table_nrows(const ms_table *t)
 }
 
 static ms_tcol *ms_table_col(ms_table *t, unsigned col, ms_coltype type, int *rc);
+static ms_tcol *ms_table_col_v(ms_table *t, unsigned col, ms_coltype type, uint64_t *fresh, int *rc);
 
 /* Makes room for `need` rows in every column. */
 static int ms_table_grow(ms_table *t, size_t need)
@@ -68,6 +69,33 @@ int ms_table_add_rows(ms_table *t, size_t n)
     return 0;
 }
 
+int ms_table_u64_column_take(ms_table *t, unsigned col, uint64_t *v, size_t cap)
+{
+    int rc;
+    if (!t || !v || !t->nrows || cap < t->nrows) {
+        free(v);
+        return MS_ERR_USAGE;
+    }
+    if (cap < t->rowcap) { /* every column has room for rowcap rows */
+        uint64_t *nv = realloc(v, t->rowcap * sizeof *nv);
+        if (!nv) {
+            free(v);
+            return MS_ERR_NOMEM;
+        }
+        v = nv;
+    }
+    ms_tcol *c = ms_table_col_v(t, col, MS_T_U64, v, &rc);
+    if (!c) {
+        free(v);
+        return rc;
+    }
+    if (c->v != v) { /* the column existed: its array is replaced */
+        free(c->v);
+        c->v = v;
+    }
+    return 0;
+}
+
 int ms_table_u64_column(ms_table *t, unsigned col, size_t first, const uint64_t *v, size_t n)
 {
     int rc;
@@ -82,6 +110,13 @@ int ms_table_u64_column(ms_table *t, unsigned col, size_t first, const uint64_t 
  * on failure. Columns stay sorted by id so the writer emits them in the
  * increasing order SPEC.md requires. */
 static ms_tcol *ms_table_col(ms_table *t, unsigned col, ms_coltype type, int *rc)
+{
+    return ms_table_col_v(t, col, type, NULL, rc);
+}
+
+/* ms_table_col; a column it creates gets `fresh` (rowcap values, owned by
+ * the table from then on) as its array, or a zeroed one when NULL. */
+static ms_tcol *ms_table_col_v(ms_table *t, unsigned col, ms_coltype type, uint64_t *fresh, int *rc)
 {
     *rc = MS_ERR_USAGE;
     if (!t || !t->nrows || col == 0 || col > 0xffff) return NULL;
@@ -116,7 +151,7 @@ static ms_tcol *ms_table_col(ms_table *t, unsigned col, ms_coltype type, int *rc
         t->cols = c;
         t->colcap = cap;
     }
-    uint64_t *v = calloc(t->rowcap, sizeof *v);
+    uint64_t *v = fresh ? fresh : calloc(t->rowcap, sizeof *v);
     if (!v) return NULL;
     memmove(&t->cols[lo + 1], &t->cols[lo], (t->ncols - lo) * sizeof *t->cols);
     t->cols[lo] = (ms_tcol){col, type, v};

@@ -518,6 +518,51 @@ static void test_unset_cells(void **state)
     ms_table_free(t);
 }
 
+/* msnap.h: ms_table_u64_column_take hands an array over without a copy:
+ * a new column, a column that already had values (replaced), capacities
+ * below and above the table's own, more rows added afterwards; misuse
+ * frees the array (ASan would see a leak) and changes nothing. */
+static void test_column_take(void **state)
+{
+    enum { N = 1000 };
+    ms_table *t = ms_table_new(MS_SEC_MAPPINGS);
+    assert_non_null(t);
+    uint64_t *bad = malloc(8 * sizeof *bad);
+    assert_non_null(bad);
+    assert_int_equal(ms_table_u64_column_take(t, MS_MAP_START, bad, 8), MS_ERR_USAGE); /* no rows yet */
+    rt_ok(ms_table_add_rows(t, N));
+    rt_ok(ms_table_u64(t, MS_MAP_END, 7)); /* the last row's end, replaced below */
+    uint64_t *start = malloc(N * sizeof *start), *end = malloc(4 * N * sizeof *end);
+    assert_non_null(start);
+    assert_non_null(end);
+    for (size_t i = 0; i < N; i++) {
+        start[i] = 4096 * i;
+        end[i] = 4096 * i + 4096;
+    }
+    rt_ok(ms_table_u64_column_take(t, MS_MAP_START, start, N));  /* cap below the table's rowcap */
+    rt_ok(ms_table_u64_column_take(t, MS_MAP_END, end, 4 * N));  /* cap above it */
+    bad = malloc(N * sizeof *bad);
+    assert_non_null(bad);
+    assert_int_equal(ms_table_u64_column_take(t, MS_MAP_RSS, bad, N - 1), MS_ERR_USAGE); /* cap < nrows */
+    bad = malloc(N * sizeof *bad);
+    assert_non_null(bad);
+    assert_int_equal(ms_table_u64_column_take(t, MS_MAP_PATH, bad, N), MS_ERR_USAGE); /* a string column */
+    assert_int_equal(ms_table_u64_column_take(t, MS_MAP_RSS, NULL, N), MS_ERR_USAGE);
+    /* rows after the hand-over: the columns grow and the new cells read 0 */
+    for (size_t i = N; i < 3 * N; i++) rt_ok(ms_table_row(t));
+    rt_ok(ms_table_u64(t, MS_MAP_START, 1));
+    ms_snapshot *s = rt_write_read(*state, &t, 1, NULL, NULL, NULL);
+    const ms_section *sec = ms_snapshot_section(s, MS_SEC_MAPPINGS);
+    assert_int_equal(ms_section_nrows(sec), 3 * N);
+    assert_int_equal(ms_section_ncols(sec), 2);
+    for (size_t i = 0; i < 3 * N; i++) {
+        rt_expect_u64(sec, MS_MAP_START, i, i < N ? 4096 * i : i == 3 * N - 1 ? 1 : 0);
+        rt_expect_u64(sec, MS_MAP_END, i, i < N ? 4096 * i + 4096 : 0);
+    }
+    ms_snapshot_free(s);
+    ms_table_free(t);
+}
+
 /* --------------------------------------------------------- integer extremes */
 
 #define RT_NX 12
@@ -1538,6 +1583,7 @@ int main(void)
         RT_TEST(test_empty_tables),
         RT_TEST(test_huge_mappings),
         RT_TEST(test_unset_cells),
+        RT_TEST(test_column_take),
         RT_TEST(test_integer_extremes),
         RT_TEST(test_writer_methods),
         RT_TEST(test_writer_constant_tables),
