@@ -541,8 +541,11 @@ static const char *redact_cb(void *ctx, const char *name, size_t len, size_t *ou
 
 /* Reading and parsing smaps overlap: the kernel formats the text (the
  * floor of any smaps-based tool) while the previous chunk is parsed. A
- * reader thread fills a ring of NCHUNK buffers (bounded memory), and
- * the calling thread reads smaps_rollup meanwhile, then parses in order. */
+ * reader thread fills a ring of NCHUNK buffers (bounded memory) and the
+ * calling thread parses them in order; smaps_rollup (a second walk of the
+ * page tables in the kernel) is read by a third thread meanwhile. Read by
+ * the parsing thread, it held up parsing for its whole read, long enough
+ * for the reader to fill the ring and wait. */
 #define NCHUNK 4
 
 typedef struct {
@@ -603,6 +606,13 @@ static void *smaps_reader(void *arg)
     return NULL;
 }
 
+static void *rollup_reader(void *arg)
+{
+    smaps_pipe *q = arg;
+    q->rollup_err = read_file(q->rollup_path, q->rollup, SMALL_FILE_MAX, NULL, NULL);
+    return NULL;
+}
+
 /* Streams /proc/PID/smaps into the parser and reads smaps_rollup into
  * `rollup` (its errno in *rollup_err). Returns 0, an errno (> 0) for
  * open/read failures of smaps, or a negative ms_err from the parser. */
@@ -620,12 +630,10 @@ static int read_smaps(capture_target *t, smaps_parser *sp, char *chunks, char *r
     for (unsigned i = 0; i < NCHUNK; i++) q.buf[i] = chunks + (size_t)i * SMAPS_CHUNK;
     pthread_mutex_init(&q.mu, NULL);
     pthread_cond_init(&q.cv, NULL);
-    pthread_t th;
+    pthread_t th, rth;
     int rc = 0, threaded = pthread_create(&th, NULL, smaps_reader, &q) == 0;
-    /* The rollup walks the page tables again in the kernel: read it here
-     * while the reader thread reads the first smaps chunks, off the
-     * critical path (the parser would otherwise wait for it at the end). */
-    q.rollup_err = read_file(q.rollup_path, q.rollup, SMALL_FILE_MAX, NULL, NULL);
+    int rthreaded = threaded && pthread_create(&rth, NULL, rollup_reader, &q) == 0;
+    if (!rthreaded) q.rollup_err = read_file(q.rollup_path, q.rollup, SMALL_FILE_MAX, NULL, NULL);
     if (!threaded) {
         /* no thread to be had: read and parse in turn */
         for (;;) {
@@ -654,6 +662,7 @@ static int read_smaps(capture_target *t, smaps_parser *sp, char *chunks, char *r
         if (!rc) rc = q.err;
         pthread_mutex_unlock(&q.mu);
         pthread_join(th, NULL);
+        if (rthreaded) pthread_join(rth, NULL);
     }
     pthread_cond_destroy(&q.cv);
     pthread_mutex_destroy(&q.mu);
@@ -862,9 +871,14 @@ capture_status capture_one(capture_target *t, ms_writer *w, capture_result *res)
     uint64_t t4 = clock_ns(CLOCK_MONOTONIC);
     if ((rc = collect_cgroup(t, w, &d, buf, big))) goto fail;
     uint64_t t5 = clock_ns(CLOCK_MONOTONIC);
-    if (t->python &&
-        (rc = pyheap_capture(t->pid, t->proc_root, &t->py, w, d.diag, &res->py, res->py_note, sizeof res->py_note)))
-        goto fail;
+    if (t->python) {
+        /* pyfind looks at the named mappings just parsed instead of reading
+         * maps again (a second walk of every mapping in the kernel) */
+        pyheap_opts po = t->py;
+        po.maps = smaps_named_maps(sp, &po.maps_len);
+        if ((rc = pyheap_capture(t->pid, t->proc_root, &po, w, d.diag, &res->py, res->py_note, sizeof res->py_note)))
+            goto fail;
+    }
     uint64_t t6 = clock_ns(CLOCK_MONOTONIC);
     /* Mappings read from a process that exited meanwhile may be partial. */
     if (!target_alive(t, buf)) goto gone;

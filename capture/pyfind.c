@@ -374,6 +374,32 @@ static void maps_free(pf_maps *mp)
     memset(mp, 0, sizeof *mp);
 }
 
+/* Parses maps text already in mp->buf (n bytes, NUL-terminated at n).
+ * `path` names where it came from, for messages. 0, or -1 with msg. */
+static int maps_parse(const char *path, pf_maps *mp, size_t n, int *err, char *msg, size_t len);
+
+/* Takes a copy of maps text the caller read (smaps_named_maps), bounded
+ * like a read of maps. 0, or -1 with msg. */
+static int maps_from_text(const char *path, const char *text, size_t n, pf_maps *mp, int *err, char *msg, size_t len)
+{
+    memset(mp, 0, sizeof *mp);
+    if (n >= PF_MAX_MAPS_BYTES) {
+        *err = EFBIG;
+        pf_msg(msg, len, "%s: larger than %zu MiB: too many mappings to read", path, PF_MAX_MAPS_BYTES >> 20);
+        return -1;
+    }
+    if (!n) return 0;
+    mp->buf = malloc(n + 1);
+    if (!mp->buf) {
+        *err = ENOMEM;
+        pf_msg(msg, len, "%s: out of memory", path);
+        return -1;
+    }
+    memcpy(mp->buf, text, n);
+    mp->buf[n] = 0;
+    return maps_parse(path, mp, n, err, msg, len);
+}
+
 /* Reads and parses proc_root/PID/maps. 0, or -1 with msg. */
 static int maps_read(const char *path, pf_maps *mp, int *err, char *msg, size_t len)
 {
@@ -418,6 +444,11 @@ static int maps_read(const char *path, pf_maps *mp, int *err, char *msg, size_t 
     }
     if (!mp->buf) return 0;
     mp->buf[n] = 0;
+    return maps_parse(path, mp, n, err, msg, len);
+}
+
+static int maps_parse(const char *path, pf_maps *mp, size_t n, int *err, char *msg, size_t len)
+{
     size_t lines = 0;
     for (size_t i = 0; i < n; i++) lines += mp->buf[i] == '\n';
     mp->m = calloc(lines + 1, sizeof *mp->m);
@@ -603,6 +634,12 @@ static void pf_clear_version(py_runtime_info *out, unsigned keep_flags)
 
 int pyfind(int pid, const char *proc_root, py_runtime_info *out, char *msg, size_t len)
 {
+    return pyfind_maps(pid, proc_root, NULL, 0, out, msg, len);
+}
+
+int pyfind_maps(int pid, const char *proc_root, const char *maps, size_t maps_len, py_runtime_info *out, char *msg,
+                size_t len)
+{
     memset(out, 0, sizeof *out);
     if (len) msg[0] = 0;
     if (!proc_root) proc_root = "/proc";
@@ -617,7 +654,7 @@ int pyfind(int pid, const char *proc_root, py_runtime_info *out, char *msg, size
     }
     pf_maps mp;
     int err = 0;
-    if (maps_read(path, &mp, &err, msg, len)) {
+    if (maps ? maps_from_text(path, maps, maps_len, &mp, &err, msg, len) : maps_read(path, &mp, &err, msg, len)) {
         maps_free(&mp);
         return PYFIND_ERROR;
     }

@@ -100,6 +100,13 @@ enum { PYFIND_OK = 0, PYFIND_NOT_PYTHON = 1, PYFIND_UNSUPPORTED = 2, PYFIND_ERRO
  * msg gets len bytes at most (one line, no newline). */
 int pyfind(int pid, const char *proc_root, py_runtime_info *out, char *msg, size_t len);
 
+/* pyfind with the maps text supplied by the caller instead of read from
+ * proc_root/PID/maps: `maps` holds maps_len bytes of /proc/PID/maps lines
+ * (the named mappings suffice: smaps_named_maps); NULL reads the file as
+ * pyfind does. The text is copied; same results and errors as pyfind. */
+int pyfind_maps(int pid, const char *proc_root, const char *maps, size_t maps_len, py_runtime_info *out, char *msg,
+                size_t len);
+
 /* Determines version and flags from an opened ELF file alone (no process):
  * `name` is the file's name as mapped (soname and file name give the
  * minor and ABI flags when nothing better does; may be NULL). Fills

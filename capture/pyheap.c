@@ -1555,7 +1555,7 @@ int pyheap_capture(int pid, const char *proc_root, const pyheap_opts *o, ms_writ
     memset(res, 0, sizeof *res);
     note[0] = 0;
     if (!pi) return MS_ERR_NOMEM;
-    int f = pyfind(pid, proc_root, pi, msg, sizeof msg);
+    int f = pyfind_maps(pid, proc_root, o->maps, o->maps_len, pi, msg, sizeof msg);
     if (f != PYFIND_OK && o->redact) /* pyfind's messages name files: none in a redacted snapshot */
         snprintf(msg, sizeof msg, "PID %d: %s (file names withheld under --redact)", pid,
                  f == PYFIND_NOT_PYTHON    ? "not a CPython process"

@@ -25,6 +25,8 @@ typedef struct {
     unsigned pause_timeout_ms;  /* give up stopping the threads after this */
     unsigned retries;           /* attempts when the heap looks inconsistent */
     redactor *redact;           /* non-NULL: file paths outside system directories are hashed */
+    const char *maps;           /* non-NULL: /proc/PID/maps text of the named mappings, just read */
+    size_t maps_len;            /* (smaps_named_maps), so pyfind need not read maps again */
 } pyheap_opts;
 
 typedef struct {

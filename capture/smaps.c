@@ -49,8 +49,8 @@ static const struct {
 #define NFIELDS (sizeof smaps_fields / sizeof smaps_fields[0])
 #define MAX_ORDER 64
 
-/* Numeric columns the parser keeps in its own arrays and hands to the
- * table in bulk: the 8 header values, then every numeric smaps field (the
+/* Numeric columns the parser keeps in its own arrays and hands over to
+ * the table (no copy) at take time: the 8 header values, then every numeric smaps field (the
  * smaps_fields entries but VmFlags), in table order. */
 #define NHDR 8
 #define NNUM (NHDR + NFIELDS - 1)
@@ -66,6 +66,8 @@ struct smaps_parser {
     uint64_t *num[NNUM];     /* per numeric column: one value per stored mapping */
     size_t nrows, cap;
     uint64_t present;        /* bit i: column i was set in some row */
+    char *named;             /* header lines of named mappings (smaps_named_maps) */
+    size_t nlen, ncap;
     char *part;              /* partial line carried between feeds */
     size_t plen, pcap;
     size_t lineno;
@@ -100,6 +102,7 @@ void smaps_free(smaps_parser *p)
     ms_table_free(p->maps);
     ms_table_free(p->extra);
     free(p->part);
+    free(p->named);
     free(p);
 }
 
@@ -110,7 +113,9 @@ ms_table *smaps_take_mappings(smaps_parser *p)
     for (size_t i = 0; i < NNUM; i++) {
         if (!(p->present & (1ull << i))) continue; /* a field no mapping had: no column */
         unsigned col = i < NHDR ? hdr_cols[i] : smaps_fields[i - NHDR].col;
-        if (ms_table_u64_column(t, col, 0, p->num[i], p->nrows)) {
+        uint64_t *v = p->num[i];
+        p->num[i] = NULL; /* the table's from here on, even if this fails */
+        if (ms_table_u64_column_take(t, col, v, p->cap)) {
             snprintf(p->err, sizeof p->err, "out of memory handing over the mappings");
             return NULL;
         }
@@ -127,6 +132,12 @@ ms_table *smaps_take_extra(smaps_parser *p)
 }
 
 size_t smaps_count(const smaps_parser *p) { return p->seen; }
+
+const char *smaps_named_maps(const smaps_parser *p, size_t *len)
+{
+    *len = p->nlen;
+    return p->named ? p->named : "";
+}
 size_t smaps_dropped(const smaps_parser *p) { return p->dropped; }
 
 uint64_t smaps_rss_kib(const smaps_parser *p)
@@ -235,18 +246,37 @@ static int set_err(smaps_parser *p, const char *what, const char *line, size_t l
     return MS_ERR_CORRUPT;
 }
 
+/* Keeps the header line of a mapping named other than "[...]" (files,
+ * memfd:, SYSV) as /proc/PID/maps would print it, for smaps_named_maps. */
+static int keep_named(smaps_parser *p, const char *line, size_t len)
+{
+    if (p->nlen + len + 1 > p->ncap) {
+        size_t cap = p->ncap ? p->ncap : 16384;
+        while (cap < p->nlen + len + 1) cap *= 2;
+        char *b = realloc(p->named, cap);
+        if (!b) return MS_ERR_NOMEM;
+        p->named = b;
+        p->ncap = cap;
+    }
+    memcpy(p->named + p->nlen, line, len);
+    p->nlen += len;
+    p->named[p->nlen++] = '\n';
+    return 0;
+}
+
 static int begin_mapping(smaps_parser *p, const char *line, size_t len)
 {
     smaps_header h;
     if (smaps_parse_header(line, len, &h)) return set_err(p, "not a mapping header", line, len);
     p->seen++;
+    int rc;
+    if (h.name && h.name[0] != '[' && (rc = keep_named(p, line, len))) return rc;
     p->pos = 0;
     if (p->max_rows && ms_table_nrows(p->maps) >= p->max_rows) {
         p->dropped++;
         p->in_row = 0;
         return 0;
     }
-    int rc;
     if ((rc = ms_table_row(p->maps))) return rc;
     if (p->nrows == p->cap) {
         size_t cap = p->cap ? p->cap * 2 : 256;

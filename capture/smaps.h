@@ -46,6 +46,14 @@ size_t smaps_count(const smaps_parser *p);
 size_t smaps_dropped(const smaps_parser *p);
 uint64_t smaps_rss_kib(const smaps_parser *p);
 
+/* The header lines of every mapping seen (also those beyond max_mappings)
+ * whose name does not start with '[' (files, "memfd:...", SYSV shared
+ * memory), each ending in '\n', exactly as the kernel printed them, never
+ * rewritten by the path callback: the /proc/PID/maps text of the mappings
+ * that pyfind looks at, so it need not read maps again. Valid until the
+ * next smaps_feed or smaps_free; "" with *len 0 when there are none. */
+const char *smaps_named_maps(const smaps_parser *p, size_t *len);
+
 /* Text of the last parse error (line number and what). */
 const char *smaps_error(const smaps_parser *p);
 

@@ -29,6 +29,7 @@
 #include "elf_build.h"
 #include "pyenv_util.h"
 #include "pyfind.h"
+#include "smaps.h"
 
 static const char script[] =
     "import sys\n"
@@ -198,6 +199,42 @@ static void check_live(int pid, const py_runtime_info *pi, unsigned hex, const c
     free(rfile);
 }
 
+/* pyfind_maps given the named mappings of the target's smaps (what the
+ * agent passes: smaps_named_maps) finds exactly what pyfind found reading
+ * /proc/PID/maps itself. */
+static void check_same_from_smaps(int pid, const py_runtime_info *want)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/smaps", pid);
+    FILE *f = fopen(path, "re");
+    if (!f) fail_msg("%s: %s", path, strerror(errno));
+    smaps_parser *sp = smaps_new(0, NULL, NULL);
+    assert_non_null(sp);
+    char buf[65536];
+    size_t k;
+    while ((k = fread(buf, 1, sizeof buf, f)) > 0)
+        if (smaps_feed(sp, buf, k)) fail_msg("%s: %s", path, smaps_error(sp));
+    fclose(f);
+    if (smaps_finish(sp)) fail_msg("%s: %s", path, smaps_error(sp));
+    size_t n;
+    const char *maps = smaps_named_maps(sp, &n);
+    py_runtime_info pi;
+    char msg[1024];
+    int rc = pyfind_maps(pid, "/proc", maps, n, &pi, msg, sizeof msg);
+    if (rc != PYFIND_OK) fail_msg("pyfind_maps from smaps: %d: %s", rc, msg);
+    ct_eq_u64(pi.runtime, want->runtime, "pyfind_maps: _PyRuntime");
+    ct_eq_u64(pi.bias, want->bias, "pyfind_maps: bias");
+    ct_eq_u64(pi.hexversion, want->hexversion, "pyfind_maps: hexversion");
+    ct_eq_u64(pi.flags, want->flags, "pyfind_maps: flags");
+    ct_eq_u64(pi.image_start, want->image_start, "pyfind_maps: image start");
+    ct_eq_u64(pi.image_end, want->image_end, "pyfind_maps: image end");
+    if (strcmp(pi.libpython, want->libpython) || strcmp(pi.binary, want->binary))
+        fail_msg("pyfind_maps: libpython \"%s\" binary \"%s\", pyfind: \"%s\" \"%s\"", pi.libpython, pi.binary,
+                 want->libpython, want->binary);
+    pyfind_free(&pi);
+    smaps_free(sp);
+}
+
 /* ------------------------------------------------------------ live tests */
 
 static const unsigned minors[] = {8, 9, 10, 11, 12, 13};
@@ -222,6 +259,7 @@ static void test_live_pyenv(void **state)
     snprintf(want_path, sizeof want_path, "/proc/%d/", (int)t.pid);
     if (strncmp(pi.elf_path, want_path, strlen(want_path))) fail_msg("elf_path %s not under %s", pi.elf_path, want_path);
     check_live(t.pid, &pi, hex, python, lib ? lib : python, lib != NULL);
+    check_same_from_smaps(t.pid, &pi);
     if (!(pi.flags & PYF_VERSION_GUESSED) && !strchr(pi.version, '.')) fail_msg("version %s", pi.version);
     pyfind_free(&pi);
     ct_target_stop(&t);
@@ -244,6 +282,7 @@ static void test_live_debian(void **state)
     print_info(python, rc, &pi, msg);
     if (rc != PYFIND_OK) fail_msg("pyfind: %d: %s", rc, msg);
     check_live(t.pid, &pi, hex, python, python, 0);
+    check_same_from_smaps(t.pid, &pi);
     char want[64];
     snprintf(want, sizeof want, "/proc/%d/exe", (int)t.pid);
     if (strcmp(pi.elf_path, want)) fail_msg("elf_path %s, want %s", pi.elf_path, want);

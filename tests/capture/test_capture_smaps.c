@@ -620,6 +620,41 @@ static void test_parse_path_callback(void **state)
     ms_snapshot_free(r.snap);
 }
 
+/* smaps_named_maps: the header lines of the named mappings but [...]
+ * ones, as printed and never rewritten by the path callback, also those
+ * beyond the mapping cap; nothing for a text without such mappings. */
+static void test_named_maps(void **state)
+{
+    (void)state;
+    int calls = 0;
+    smaps_parser *p = smaps_new(1, upper_cb, &calls); /* cap 1: the second file mapping is dropped */
+    assert_non_null(p);
+    size_t n;
+    ct_eq_u64(strlen(smaps_named_maps(p, &n)), 0, "before any input");
+    ct_eq_u64(n, 0, "length before any input");
+    /* fed in two pieces, split inside a header line */
+    size_t half = (size_t)(strstr(sample, "/dev/zero") - sample);
+    if (smaps_feed(p, sample, half) || smaps_feed(p, sample + half, sizeof sample - 1 - half) || smaps_finish(p))
+        fail_msg("parse: %s", smaps_error(p));
+    const char *got = smaps_named_maps(p, &n);
+    const char *l1 = strstr(sample, "55");
+    const char *want2 = "7f4bea606000-7f4bea60c000 rw-s 00000000 00:01 25                         /dev/zero (deleted)\n";
+    size_t l1len = (size_t)(strchr(l1, '\n') - l1) + 1;
+    char want[512];
+    snprintf(want, sizeof want, "%.*s%s", (int)l1len, l1, want2);
+    if (n != strlen(want) || memcmp(got, want, n))
+        fail_msg("named maps text:\n%.*s\nwant:\n%s", (int)n, got, want);
+    smaps_free(p);
+
+    p = smaps_new(0, NULL, NULL);
+    const char *anon = "7f00-7f01 rw-p 00000000 00:00 0 \nRss: 4 kB\n"
+                       "7f01-7f02 rw-p 00000000 00:00 0                                          [heap]\n";
+    if (smaps_feed(p, anon, strlen(anon)) || smaps_finish(p)) fail_msg("parse: %s", smaps_error(p));
+    smaps_named_maps(p, &n);
+    ct_eq_u64(n, 0, "anonymous and [heap] mappings give no named lines");
+    smaps_free(p);
+}
+
 int main(void)
 {
     ct_init();
@@ -635,6 +670,7 @@ int main(void)
         cmocka_unit_test_teardown(test_parse_cap, ct_teardown),
         cmocka_unit_test_teardown(test_parse_garbage, ct_teardown),
         cmocka_unit_test_teardown(test_parse_path_callback, ct_teardown),
+        cmocka_unit_test_teardown(test_named_maps, ct_teardown),
     };
     return cmocka_run_group_tests_name("capture_smaps", tests, NULL, NULL);
 }
