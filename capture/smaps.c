@@ -47,6 +47,7 @@ static const struct {
 #undef F
 };
 #define NFIELDS (sizeof smaps_fields / sizeof smaps_fields[0])
+#define SMAPS_NAMED_MAX ((size_t)64 << 20) /* bytes of named mappings' header lines kept */
 #define MAX_ORDER 64
 
 /* Numeric columns the parser keeps in its own arrays and hands over to
@@ -68,6 +69,7 @@ struct smaps_parser {
     uint64_t present;        /* bit i: column i was set in some row */
     char *named;             /* header lines of named mappings (smaps_named_maps) */
     size_t nlen, ncap;
+    int named_over;          /* they passed SMAPS_NAMED_MAX: not kept */
     char *part;              /* partial line carried between feeds */
     size_t plen, pcap;
     size_t lineno;
@@ -135,8 +137,8 @@ size_t smaps_count(const smaps_parser *p) { return p->seen; }
 
 const char *smaps_named_maps(const smaps_parser *p, size_t *len)
 {
-    *len = p->nlen;
-    return p->named ? p->named : "";
+    *len = p->named_over ? 0 : p->nlen;
+    return p->named_over ? NULL : p->named ? p->named : "";
 }
 size_t smaps_dropped(const smaps_parser *p) { return p->dropped; }
 
@@ -250,6 +252,11 @@ static int set_err(smaps_parser *p, const char *what, const char *line, size_t l
  * memfd:, SYSV) as /proc/PID/maps would print it, for smaps_named_maps. */
 static int keep_named(smaps_parser *p, const char *line, size_t len)
 {
+    if (p->named_over) return 0;
+    if (p->nlen + len + 1 > SMAPS_NAMED_MAX) { /* bounded: pyfind reads maps itself then */
+        p->named_over = 1;
+        return 0;
+    }
     if (p->nlen + len + 1 > p->ncap) {
         size_t cap = p->ncap ? p->ncap : 16384;
         while (cap < p->nlen + len + 1) cap *= 2;

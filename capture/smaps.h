@@ -51,7 +51,8 @@ uint64_t smaps_rss_kib(const smaps_parser *p);
  * memory), each ending in '\n', exactly as the kernel printed them, never
  * rewritten by the path callback: the /proc/PID/maps text of the mappings
  * that pyfind looks at, so it need not read maps again. Valid until the
- * next smaps_feed or smaps_free; "" with *len 0 when there are none. */
+ * next smaps_feed or smaps_free; "" with *len 0 when there are none;
+ * NULL with *len 0 when they passed 64 MiB (not kept: read maps instead). */
 const char *smaps_named_maps(const smaps_parser *p, size_t *len);
 
 /* Text of the last parse error (line number and what). */

@@ -653,6 +653,21 @@ static void test_named_maps(void **state)
     smaps_named_maps(p, &n);
     ct_eq_u64(n, 0, "anonymous and [heap] mappings give no named lines");
     smaps_free(p);
+
+    /* bounded: past 64 MiB of lines none is kept and the answer is NULL
+     * (the caller lets pyfind read maps itself) */
+    p = smaps_new(1, NULL, NULL);
+    char line[160];
+    size_t fed = 0;
+    for (unsigned long i = 0; fed <= ((size_t)64 << 20) + 4096; i++) {
+        int k = snprintf(line, sizeof line, "%lx-%lx r--p 00000000 fe:00 1234%*s/usr/lib/x86_64-linux-gnu/libm.so.6\n",
+                         0x10000ul + i * 0x2000, 0x11000ul + i * 0x2000, 40, "");
+        if (smaps_feed(p, line, (size_t)k)) fail_msg("parse: %s", smaps_error(p));
+        fed += (size_t)k;
+    }
+    if (smaps_finish(p)) fail_msg("parse: %s", smaps_error(p));
+    if (smaps_named_maps(p, &n) != NULL || n != 0) fail_msg("over 64 MiB of named lines: want NULL and 0, got %zu bytes", n);
+    smaps_free(p);
 }
 
 int main(void)
