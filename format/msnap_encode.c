@@ -7,13 +7,22 @@
  * an earlier column, GAP after the previous row's end of an interval pair,
  * SPAN (an interval's length), or SEQ for string references that mostly
  * name new strings. The choice is made on an estimate: the order-0 entropy
- * of the bytes each candidate would store, measured on a sample of at most
- * MS_ENC_SAMPLE rows. zstd codes literals with Huffman tables and long runs
- * of identical bytes almost for free, so that entropy ranks the candidates
- * the way the compressed sizes do (measured by tests/bench/bench_format:
- * the choice by entropy is within 0.1% of choosing by compressing every
- * candidate). The choice is the writer's business: readers accept every
- * method for every column of its type.
+ * of the bytes each candidate would store, measured on a sample (every
+ * (n / MS_ENC_SAMPLE)-th of n rows: MS_ENC_SAMPLE to twice as many). zstd
+ * codes literals with Huffman tables and long runs of identical bytes
+ * almost for free, so that entropy ranks the candidates the way the
+ * compressed sizes do (measured by tests/bench/bench_format: the choice by
+ * entropy is within 0.1% of choosing by compressing every candidate). The
+ * choice is the writer's business: readers accept every method for every
+ * column of its type; but the choices and so the bytes written must not
+ * change by accident (tests/format/test_format_encode.c compares them with
+ * a plain reference encoder).
+ *
+ * Speed (the agent encodes 10,000 mappings per snapshot): a candidate's
+ * sampled residuals are computed once into scratch, leaving out the zeros
+ * (most cells of a mappings table), and its shift and byte histogram are
+ * taken from there; methods and signs get a loop each; a column stops
+ * trying once a candidate costs the least any can.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -35,85 +44,178 @@ typedef struct {
     unsigned s;       /* SPAN: right shift of the difference */
 } ms_cand;
 
+/* Functions a method or a sign is passed to as a constant, so that the
+ * compiler makes one loop for each instead of deciding for every row. */
+#if defined(__GNUC__)
+#define MS_ENC_INLINE static inline __attribute__((always_inline))
+#else
+#define MS_ENC_INLINE static inline
+#endif
+
+/* Rows sampled for the statistics: every step-th. */
+static size_t ms_enc_step(size_t n)
+{
+    return n > MS_ENC_SAMPLE ? n / MS_ENC_SAMPLE : 1;
+}
+
 /* ---------------------------------------------------- stored numbers */
 
-/* The base that row r of column `c` is stored relative to. */
-static inline uint64_t ms_enc_base(const ms_ecol *cols, size_t c, const ms_cand *k, size_t r)
+/* Whether the method stores signed (zigzag) residuals for this column
+ * (SEQ stores its numbers as they are). */
+static int ms_enc_signed(const ms_ecol *col, unsigned method)
 {
-    switch (k->method) {
-    case MS_M_DELTA: return r ? cols[c].v[r - 1] : 0;
-    case MS_M_REF: return cols[k->a].v[r];
-    case MS_M_GAP: return r ? cols[c + 1].v[r - 1] : 0; /* the next column, previous row */
-    case MS_M_SPAN: return (cols[k->a].v[r] - cols[k->b].v[r]) >> k->s;
-    default: return 0;
+    return (method != MS_M_PLAIN && method != MS_M_SEQ) || col->type == MS_T_I64;
+}
+
+/* The number stored for residual d (value - base, SPEC 5.3) under shift. */
+MS_ENC_INLINE uint64_t ms_enc_stored(uint64_t d, int sign, unsigned shift)
+{
+    return sign ? ms_zigzag((int64_t)d >> shift) : d >> shift;
+}
+
+/* A column as one candidate reads it: its values v and what row r is
+ * stored relative to (SPEC 5.3): DELTA and GAP a[r - 1] (the previous row
+ * of the column itself, or of the next column), REF a[r], SPAN
+ * (a[r] - b[r]) >> s. */
+typedef struct {
+    const uint64_t *v, *a, *b;
+    unsigned s;
+} ms_enc_rows;
+
+static ms_enc_rows ms_enc_rows_of(const ms_ecol *cols, size_t c, const ms_cand *k)
+{
+    ms_enc_rows x = {cols[c].v, cols[c].v, NULL, 0};
+    if (k->method == MS_M_GAP) x.a = cols[c + 1].v;
+    if (k->method == MS_M_REF || k->method == MS_M_SPAN) x.a = cols[k->a].v;
+    if (k->method == MS_M_SPAN) x.b = cols[k->b].v, x.s = k->s;
+    return x;
+}
+
+/* The residual of row r under method m (not SEQ): its value minus its
+ * base, before any shift. */
+MS_ENC_INLINE uint64_t ms_enc_residual(unsigned m, const ms_enc_rows *x, size_t r)
+{
+    switch (m) {
+    case MS_M_DELTA:
+    case MS_M_GAP: return r ? x->v[r] - x->a[r - 1] : x->v[r];
+    case MS_M_REF: return x->v[r] - x->a[r];
+    case MS_M_SPAN: return x->v[r] - ((x->a[r] - x->b[r]) >> x->s);
+    default: return x->v[r];
     }
 }
 
-/* Whether the method stores signed (zigzag) residuals for this column. */
-static inline int ms_enc_signed(const ms_ecol *col, unsigned method)
+/* SEQ's number for string index i (SPEC 5.3): 0 null, 1 the string after
+ * the largest index so far (*top, which it updates), else index + 1. */
+MS_ENC_INLINE uint64_t ms_enc_seq(uint64_t i, uint64_t *top)
 {
-    return method != MS_M_PLAIN || col->type == MS_T_I64;
+    uint64_t s = !i ? 0 : i == *top + 1 ? 1 : i + 1;
+    if (i > *top) *top = i;
+    return s;
 }
 
-/* The number stored for row r (before the shift is applied it is the
- * residual value - base; see SPEC 5.3). */
-static inline uint64_t ms_enc_stored(const ms_ecol *cols, size_t c, const ms_cand *k, size_t r)
+/* Largest k such that every residual whose OR is `o` is a multiple of
+ * 2^k (0 if they are all 0). */
+static unsigned ms_enc_shift_of(uint64_t o)
 {
-    uint64_t d = cols[c].v[r] - ms_enc_base(cols, c, k, r);
-    if (!ms_enc_signed(&cols[c], k->method)) return d >> k->shift;
-    return ms_zigzag((int64_t)d >> k->shift);
-}
-
-/* Largest k such that every residual of rows [0, n) in steps of `step`
- * is a multiple of 2^k (0 if they are all 0). */
-static unsigned ms_enc_common_shift(const ms_ecol *cols, size_t c, ms_cand k, size_t n, size_t step)
-{
-    uint64_t o = 0;
-    k.shift = 0;
-    for (size_t r = 0; r < n; r += step) o |= cols[c].v[r] - ms_enc_base(cols, c, &k, r);
     if (!o) return 0;
     unsigned s = 0;
     while (!(o & 1)) o >>= 1, s++;
-    return s > 63 ? 63 : s;
+    return s;
 }
 
 /* ---------------------------------------------------------- the cost */
 
+/* ms_enc_sample for method m. */
+MS_ENC_INLINE size_t ms_enc_sample_m(unsigned m, const ms_enc_rows *x, size_t n, size_t step, uint64_t *res,
+                                     uint64_t *or)
+{
+    uint64_t o = 0, d, top = 0;
+    size_t j = 0;
+    /* zeros are left out without a branch, which columns of mostly 0
+     * would mispredict */
+#define MS_ENC_PUT(e) (d = (e), res[j] = d, j += d != 0, o |= d)
+    if (m == MS_M_SEQ) {
+        for (size_t r = 0, next = 0; r < n; r++) {
+            uint64_t i = ms_enc_seq(x->v[r], &top); /* every row counts towards top */
+            if (r != next) continue;
+            MS_ENC_PUT(i);
+            next += step;
+        }
+    } else {
+        for (size_t r = 0; r < n; r += step) MS_ENC_PUT(ms_enc_residual(m, x, r));
+    }
+#undef MS_ENC_PUT
+    *or = o;
+    return j;
+}
+
+/* Writes the residuals of column `c` under `k` (SEQ: its numbers) at rows
+ * 0, step, 2 step, ... < n into res, except those that are 0; returns how
+ * many it wrote and sets *or to the OR of them all. */
+static size_t ms_enc_sample(const ms_ecol *cols, size_t c, const ms_cand *k, size_t n, size_t step, uint64_t *res,
+                            uint64_t *or)
+{
+    ms_enc_rows x = ms_enc_rows_of(cols, c, k);
+    switch (k->method) {
+    case MS_M_DELTA:
+    case MS_M_GAP: return ms_enc_sample_m(MS_M_DELTA, &x, n, step, res, or);
+    case MS_M_REF: return ms_enc_sample_m(MS_M_REF, &x, n, step, res, or);
+    case MS_M_SPAN: return ms_enc_sample_m(MS_M_SPAN, &x, n, step, res, or);
+    case MS_M_SEQ: return ms_enc_sample_m(MS_M_SEQ, &x, n, step, res, or);
+    default: return ms_enc_sample_m(MS_M_PLAIN, &x, n, step, res, or);
+    }
+}
+
 /* 256 * log2(x) for x >= 1, within about 0.01 bits: the integer part from
  * the top bit, the fraction from a quadratic fit of log2(1 + f). No libm:
  * the format library uses libc and libzstd only. */
-static uint64_t ms_enc_log2_256(uint64_t x)
+static inline uint64_t ms_enc_log2_256(uint64_t x)
 {
+#if defined(__GNUC__)
+    unsigned e = 63u - (unsigned)__builtin_clzll(x);
+#else
     unsigned e = 0;
     while ((x >> e) > 1) e++;
+#endif
     uint64_t f = e >= 16 ? (x >> (e - 16)) & 0xffff : (x << (16 - e)) & 0xffff; /* fraction, 16 bits */
     /* log2(1 + f) ~ f + 0.3431 f (1 - f), f in [0, 1) */
     uint64_t frac = f + (f * (65536 - f) / 65536) * 3431 / 10000;
     return ((uint64_t)e << 8) + (frac >> 8);
 }
 
-/* Estimated compressed bytes of the column under candidate `k`, scaled
- * to all n rows. */
-static uint64_t ms_enc_cost(const ms_ecol *cols, size_t c, const ms_cand *k, size_t n)
+/* Counts the varint bytes of the numbers stored for res[0..m) in h. */
+MS_ENC_INLINE void ms_enc_count(uint32_t h[256], const uint64_t *res, size_t m, int sign, unsigned shift)
 {
-    if (n < MS_ENC_SMALL) { /* too few rows for statistics: the bytes themselves */
-        uint64_t bytes = 0;
-        for (size_t r = 0; r < n; r++) bytes += ms_varint_len(ms_enc_stored(cols, c, k, r));
-        return bytes;
-    }
-    size_t step = n > MS_ENC_SAMPLE ? n / MS_ENC_SAMPLE : 1;
-    uint32_t h[256] = {0};
-    uint64_t tot = 0;
-    for (size_t r = 0; r < n; r += step) {
-        uint64_t x = ms_enc_stored(cols, c, k, r);
+    for (size_t i = 0; i < m; i++) {
+        uint64_t x = ms_enc_stored(res[i], sign, shift);
         while (x >= 0x80) {
             h[(x & 0x7f) | 0x80]++;
             x >>= 7;
-            tot++;
         }
         h[x]++;
-        tot++;
     }
+}
+
+/* Estimated compressed bytes of a column of n rows whose sampled
+ * residuals (every step-th row) are `zeros` zeros and res[0..m), stored
+ * with sign and shift: the order-0 entropy of their varint bytes, scaled
+ * to all n rows. */
+static uint64_t ms_enc_cost(const uint64_t *res, size_t m, size_t zeros, int sign, unsigned shift, size_t n,
+                            size_t step)
+{
+    if (n < MS_ENC_SMALL) { /* too few rows for statistics: the bytes themselves */
+        uint64_t bytes = zeros;
+        for (size_t i = 0; i < m; i++) bytes += ms_varint_len(ms_enc_stored(res[i], sign, shift));
+        return bytes;
+    }
+    uint32_t h[256] = {0};
+    h[0] = (uint32_t)zeros; /* a residual 0 is stored as the byte 0 */
+    if (sign)
+        ms_enc_count(h, res, m, 1, shift);
+    else
+        ms_enc_count(h, res, m, 0, shift);
+    uint64_t tot = 0;
+    for (int i = 0; i < 256; i++) tot += h[i];
     /* sum over byte values of count * log2(tot / count), in 1/256 bits */
     uint64_t lt = ms_enc_log2_256(tot), bits = 0;
     for (int i = 0; i < 256; i++)
@@ -122,50 +224,40 @@ static uint64_t ms_enc_cost(const ms_ecol *cols, size_t c, const ms_cand *k, siz
     return bits / 2048 * (uint64_t)step + 1;
 }
 
-/* Cost of `k` with its shift set from the sample. A small column keeps
- * the shift only if it pays for its byte. */
-static uint64_t ms_enc_try(const ms_ecol *cols, size_t c, ms_cand *k, size_t n)
+/* The least any candidate can cost (ms_enc_try): a byte a row below
+ * MS_ENC_SMALL rows, else 1 (entropy 0, plus the byte it is rounded up
+ * by). */
+static uint64_t ms_enc_least(size_t n)
 {
-    size_t step = n > MS_ENC_SAMPLE ? n / MS_ENC_SAMPLE : 1;
-    k->shift = cols[c].type == MS_T_STR ? 0 : ms_enc_common_shift(cols, c, *k, n, step);
-    uint64_t cost = ms_enc_cost(cols, c, k, n) + (k->shift != 0);
+    return n < MS_ENC_SMALL ? n : 1;
+}
+
+/* Cost of `k` with its shift set from the sample (STR columns keep none),
+ * using res (the values of a sample) as scratch. A small column keeps the
+ * shift only if it pays for its byte. */
+static uint64_t ms_enc_try(const ms_ecol *cols, size_t c, ms_cand *k, size_t n, uint64_t *res)
+{
+    size_t step = ms_enc_step(n), rows = (n + step - 1) / step;
+    uint64_t o;
+    size_t m = ms_enc_sample(cols, c, k, n, step, res, &o);
+    int sign = ms_enc_signed(&cols[c], k->method);
+    k->shift = cols[c].type == MS_T_STR ? 0 : ms_enc_shift_of(o);
+    uint64_t cost = ms_enc_cost(res, m, rows - m, sign, k->shift, n, step) + (k->shift != 0);
     if (k->shift && n < MS_ENC_SMALL) {
-        unsigned shift = k->shift;
-        k->shift = 0;
-        uint64_t plain = ms_enc_cost(cols, c, k, n);
-        if (plain <= cost) return plain;
-        k->shift = shift;
+        uint64_t plain = ms_enc_cost(res, m, rows - m, sign, 0, n, step);
+        if (plain <= cost) {
+            k->shift = 0;
+            return plain;
+        }
     }
     return cost;
 }
 
-/* The SEQ stream of a string column (SPEC 5.3): 0 null, 1 the string after
- * the largest index so far, else index + 1. Written into out[0..n). */
-static void ms_enc_seq(const uint64_t *v, size_t n, uint64_t *out)
-{
-    uint64_t m = 0;
-    for (size_t r = 0; r < n; r++) {
-        if (!v[r]) {
-            out[r] = 0;
-            continue;
-        }
-        out[r] = v[r] == m + 1 ? 1 : v[r] + 1;
-        if (v[r] > m) m = v[r];
-    }
-}
-
-static uint64_t ms_enc_seq_cost(const uint64_t *seq, size_t n)
-{
-    ms_ecol one = {seq, 0, MS_T_U64};
-    ms_cand plain = {MS_M_PLAIN, 0, 0, 0, 0};
-    return ms_enc_cost(&one, 0, &plain, n);
-}
-
 /* ------------------------------------------------------------ choice */
 
-/* Picks the encoding of every column: ch[0..ncols). `seq` is scratch for
- * n values. */
-static void ms_enc_choose(const ms_ecol *cols, size_t ncols, size_t n, ms_cand *ch, uint64_t *seq)
+/* Picks the encoding of every column: ch[0..ncols). `res` is scratch for
+ * the values of a sample (ms_enc_step). */
+static void ms_enc_choose(const ms_ecol *cols, size_t ncols, size_t n, ms_cand *ch, uint64_t *res)
 {
     for (size_t c = 0; c < ncols; c++) ch[c] = (ms_cand){MS_M_PLAIN, 0, 0, 0, 0};
     if (n == 0) return;
@@ -180,16 +272,19 @@ static void ms_enc_choose(const ms_ecol *cols, size_t ncols, size_t n, ms_cand *
             ch[c].method = MS_M_CONST;
             continue;
         }
+        /* Candidates are tried in a fixed order and a later one must cost
+         * less to win: once one costs the least any can, the rest of the
+         * order is not tried (GAP, which pairs two columns, still is). */
         ms_cand best = {MS_M_PLAIN, 0, 0, 0, 0}, k;
-        uint64_t bc = ms_enc_try(cols, c, &best, n), kc;
+        uint64_t bc = ms_enc_try(cols, c, &best, n, res), kc, least = ms_enc_least(n);
         k = (ms_cand){MS_M_DELTA, 0, 0, 0, 0};
-        if ((kc = ms_enc_try(cols, c, &k, n)) < bc) bc = kc, best = k;
+        if (bc > least && (kc = ms_enc_try(cols, c, &k, n, res)) < bc) bc = kc, best = k;
 
         /* REF: the earlier columns of the same type that most often hold
          * the same value (identical columns cost nothing) */
         size_t cand[MS_ENC_REF_CANDIDATES], score[MS_ENC_REF_CANDIDATES], nc = 0;
         size_t step = n > MS_ENC_EQ_SAMPLE ? n / MS_ENC_EQ_SAMPLE : 1;
-        for (size_t a = 0; a < c; a++) {
+        for (size_t a = 0; a < c && bc > least; a++) {
             if (cols[a].type != x->type || ch[a].method == MS_M_CONST) continue;
             size_t eq = 0;
             for (size_t i = 0; i < n; i += step) eq += cols[a].v[i] == x->v[i];
@@ -204,21 +299,21 @@ static void ms_enc_choose(const ms_ecol *cols, size_t ncols, size_t n, ms_cand *
                 if (score[j] < score[w]) w = j;
             if (eq > score[w]) cand[w] = a, score[w] = eq;
         }
-        for (size_t j = 0; j < nc; j++) {
+        for (size_t j = 0; j < nc && bc > least; j++) {
             k = (ms_cand){MS_M_REF, 0, cand[j], 0, 0};
-            if ((kc = ms_enc_try(cols, c, &k, n)) < bc) bc = kc, best = k;
+            if ((kc = ms_enc_try(cols, c, &k, n, res)) < bc) bc = kc, best = k;
         }
 
         if (str) {
-            ms_enc_seq(x->v, n, seq);
-            if ((kc = ms_enc_seq_cost(seq, n)) < bc) bc = kc, best = (ms_cand){MS_M_SEQ, 0, 0, 0, 0};
+            k = (ms_cand){MS_M_SEQ, 0, 0, 0, 0};
+            if (bc > least && (kc = ms_enc_try(cols, c, &k, n, res)) < bc) bc = kc, best = k;
             ch[c] = best;
             continue;
         }
 
         /* SPAN: a value that is the length of the interval pair, shifted
          * (mappings: size_kib = (end - start) >> 10) */
-        if (gap_lo != SIZE_MAX && cols[gap_lo + 1].type == x->type) {
+        if (gap_lo != SIZE_MAX && cols[gap_lo + 1].type == x->type && bc > least) {
             size_t lo = gap_lo, hi = gap_lo + 1;
             unsigned s = 64;
             for (size_t i = 0; i < n && s == 64; i += step) {
@@ -232,7 +327,7 @@ static void ms_enc_choose(const ms_ecol *cols, size_t ncols, size_t n, ms_cand *
                 size_t eq = 0, tot = 0;
                 for (size_t i = 0; i < n; i += step, tot++) eq += ((cols[hi].v[i] - cols[lo].v[i]) >> s) == x->v[i];
                 k = (ms_cand){MS_M_SPAN, 0, hi, lo, s};
-                if (eq * 2 >= tot && (kc = ms_enc_try(cols, c, &k, n)) < bc) bc = kc, best = k;
+                if (eq * 2 >= tot && (kc = ms_enc_try(cols, c, &k, n, res)) < bc) bc = kc, best = k;
             }
         }
 
@@ -245,10 +340,10 @@ static void ms_enc_choose(const ms_ecol *cols, size_t ncols, size_t n, ms_cand *
             for (size_t i = 1; i < n; i += step, tot++) ok += y->v[i] >= x->v[i] && x->v[i] >= y->v[i - 1];
             if (tot && ok * 10 >= tot * 9) {
                 ms_cand g = {MS_M_GAP, 0, 0, 0, 0}, len = {MS_M_REF, 0, c, 0, 0};
-                uint64_t pair = ms_enc_try(cols, c, &g, n) + ms_enc_try(cols, c + 1, &len, n);
+                uint64_t pair = ms_enc_try(cols, c, &g, n, res) + ms_enc_try(cols, c + 1, &len, n, res);
                 /* the next column alone, as it would be encoded otherwise */
                 ms_cand yp = {MS_M_PLAIN, 0, 0, 0, 0}, yd = {MS_M_DELTA, 0, 0, 0, 0};
-                uint64_t yc = ms_enc_try(cols, c + 1, &yp, n), t2 = ms_enc_try(cols, c + 1, &yd, n);
+                uint64_t yc = ms_enc_try(cols, c + 1, &yp, n, res), t2 = ms_enc_try(cols, c + 1, &yd, n, res);
                 if (t2 < yc) yc = t2;
                 if (pair < bc + yc) {
                     ch[c] = g;
@@ -269,6 +364,49 @@ static void ms_enc_choose(const ms_ecol *cols, size_t ncols, size_t n, ms_cand *
 
 /* ------------------------------------------------------------- output */
 
+/* ms_enc_write for method m and sign. */
+MS_ENC_INLINE size_t ms_enc_write_m(unsigned m, int sign, unsigned shift, const ms_enc_rows *x, size_t n,
+                                    unsigned char *d, uint64_t *or)
+{
+    unsigned char *p = d;
+    uint64_t o = 0, top = 0;
+    for (size_t r = 0; r < n; r++) {
+        uint64_t e = m == MS_M_SEQ ? ms_enc_seq(x->v[r], &top) : ms_enc_residual(m, x, r);
+        o |= e;
+        p += ms_varint_put(p, ms_enc_stored(e, sign, shift));
+    }
+    *or = o;
+    return (size_t)(p - d);
+}
+
+/* Writes the numbers column `c` stores under `k` for its n rows into d
+ * (room for MS_VARINT_MAX bytes a row); returns the bytes written. The
+ * shift was set from a sample: if every row allows less, k->shift is
+ * lowered to that and the numbers are written again. A choice without a
+ * shift keeps none. */
+static size_t ms_enc_write(const ms_ecol *cols, size_t c, ms_cand *k, size_t n, unsigned char *d)
+{
+    ms_enc_rows x = ms_enc_rows_of(cols, c, k);
+    for (;;) {
+        size_t len;
+        uint64_t o;
+        switch (k->method) {
+        case MS_M_DELTA:
+        case MS_M_GAP: len = ms_enc_write_m(MS_M_DELTA, 1, k->shift, &x, n, d, &o); break;
+        case MS_M_REF: len = ms_enc_write_m(MS_M_REF, 1, k->shift, &x, n, d, &o); break;
+        case MS_M_SPAN: len = ms_enc_write_m(MS_M_SPAN, 1, k->shift, &x, n, d, &o); break;
+        case MS_M_SEQ: len = ms_enc_write_m(MS_M_SEQ, 0, 0, &x, n, d, &o); break;
+        default:
+            if (ms_enc_signed(&cols[c], MS_M_PLAIN))
+                len = ms_enc_write_m(MS_M_PLAIN, 1, k->shift, &x, n, d, &o);
+            else
+                len = ms_enc_write_m(MS_M_PLAIN, 0, k->shift, &x, n, d, &o);
+        }
+        if (!k->shift || ms_enc_shift_of(o) == k->shift) return len;
+        k->shift = ms_enc_shift_of(o);
+    }
+}
+
 int ms_encode_table(ms_encoder *e, const ms_ecol *cols, size_t ncols, size_t nrows, ms_buf *out)
 {
     int rc;
@@ -278,60 +416,42 @@ int ms_encode_table(ms_encoder *e, const ms_ecol *cols, size_t ncols, size_t nro
         e->cand = ch;
         e->cap = ncols;
     }
-    if (nrows > e->seqcap) {
-        if (nrows > SIZE_MAX / sizeof(uint64_t)) return MS_ERR_NOMEM;
-        uint64_t *s = realloc(e->seq, nrows * sizeof *s);
+    size_t step = ms_enc_step(nrows), rows = nrows / step + 1; /* sampled rows, at most */
+    if (rows > e->rescap) {
+        uint64_t *s = realloc(e->res, rows * sizeof *s);
         if (!s) return MS_ERR_NOMEM;
-        e->seq = s;
-        e->seqcap = nrows;
+        e->res = s;
+        e->rescap = rows;
     }
-    ms_cand *ch = e->cand;
-    ms_enc_choose(cols, ncols, nrows, ch, e->seq);
-    if ((rc = ms_buf_varint(out, nrows)) || (rc = ms_buf_varint(out, ncols))) return rc;
+    if (nrows > SIZE_MAX / MS_VARINT_MAX) return MS_ERR_NOMEM;
     ms_buf *d = &e->col;
+    d->len = 0;
+    if ((rc = ms_buf_reserve(d, nrows * MS_VARINT_MAX))) return rc;
+    ms_cand *ch = e->cand;
+    ms_enc_choose(cols, ncols, nrows, ch, e->res);
+    if ((rc = ms_buf_varint(out, nrows)) || (rc = ms_buf_varint(out, ncols))) return rc;
     for (size_t c = 0; c < ncols; c++) {
         ms_cand *k = &ch[c];
         const ms_ecol *x = &cols[c];
-        d->len = 0;
+        /* the column's parameters (SPEC 5.3), then its numbers in d */
+        unsigned char par[1 + 2 * MS_VARINT_MAX + 1];
+        size_t np = 0;
         if (k->method == MS_M_CONST) {
             uint64_t v = x->type == MS_T_I64 ? ms_zigzag((int64_t)x->v[0]) : x->v[0];
-            if ((rc = ms_buf_varint(d, v))) return rc;
+            d->len = ms_varint_put(d->p, v);
         } else {
-            /* the exact common shift over every row (the choice saw a sample);
-             * a choice without one keeps none */
-            if (k->shift) k->shift = ms_enc_common_shift(cols, c, *k, nrows, 1);
-            if (k->shift) {
-                unsigned char s = (unsigned char)k->shift;
-                if ((rc = ms_buf_put(d, &s, 1))) return rc;
-            }
-            if (k->method == MS_M_REF || k->method == MS_M_SPAN)
-                if ((rc = ms_buf_varint(d, cols[k->a].id))) return rc;
+            d->len = ms_enc_write(cols, c, k, nrows, d->p);
+            if (k->shift) par[np++] = (unsigned char)k->shift;
+            if (k->method == MS_M_REF || k->method == MS_M_SPAN) np += ms_varint_put(par + np, cols[k->a].id);
             if (k->method == MS_M_SPAN) {
-                unsigned char s = (unsigned char)k->s;
-                if ((rc = ms_buf_varint(d, cols[k->b].id)) || (rc = ms_buf_put(d, &s, 1))) return rc;
+                np += ms_varint_put(par + np, cols[k->b].id);
+                par[np++] = (unsigned char)k->s;
             }
-            if (nrows > (SIZE_MAX - d->len) / MS_VARINT_MAX) return MS_ERR_NOMEM;
-            if ((rc = ms_buf_reserve(d, nrows * MS_VARINT_MAX))) return rc;
-            unsigned char *p = d->p + d->len;
-            if (k->method == MS_M_SEQ) {
-                ms_enc_seq(x->v, nrows, e->seq);
-                for (size_t r = 0; r < nrows; r++) p += ms_varint_put(p, e->seq[r]);
-            } else if (k->method == MS_M_PLAIN && x->type != MS_T_I64 && !k->shift) {
-                for (size_t r = 0; r < nrows; r++) p += ms_varint_put(p, x->v[r]);
-            } else if (k->method == MS_M_DELTA && !k->shift) {
-                uint64_t prev = 0;
-                for (size_t r = 0; r < nrows; r++) {
-                    p += ms_varint_put(p, ms_zigzag((int64_t)(x->v[r] - prev)));
-                    prev = x->v[r];
-                }
-            } else {
-                for (size_t r = 0; r < nrows; r++) p += ms_varint_put(p, ms_enc_stored(cols, c, k, r));
-            }
-            d->len = (size_t)(p - d->p);
         }
         unsigned char enc = ms_enc_byte(x->type, k->method, k->shift != 0);
         if ((rc = ms_buf_varint(out, x->id)) || (rc = ms_buf_put(out, &enc, 1)) ||
-            (rc = ms_buf_varint(out, d->len)) || (rc = ms_buf_put(out, d->p, d->len)))
+            (rc = ms_buf_varint(out, np + d->len)) || (rc = ms_buf_put(out, par, np)) ||
+            (rc = ms_buf_put(out, d->p, d->len)))
             return rc;
     }
     return 0;
@@ -341,7 +461,7 @@ void ms_encoder_free(ms_encoder *e)
 {
     if (!e) return;
     free(e->cand);
-    free(e->seq);
+    free(e->res);
     ms_buf_free(&e->col);
     memset(e, 0, sizeof *e);
 }

@@ -173,8 +173,8 @@ typedef struct {
 typedef struct {
     void *cand;           /* per-column choices */
     size_t cap;           /* entries of cand */
-    uint64_t *seq;        /* one value per row */
-    size_t seqcap;        /* entries of seq */
+    uint64_t *res;        /* the residuals of one candidate at the sampled rows */
+    size_t rescap;        /* entries of res */
     ms_buf col;           /* one column's data */
 } ms_encoder;
 

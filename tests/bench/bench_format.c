@@ -5,7 +5,8 @@
  * memory.stat) plus CSV for the Python sections, compressed with zstd -19.
  *
  *   [1] building the tables, [2] encode and decode speed (checked cell by
- *   cell), [3] sizes per section and whole against the text (the issue's
+ *   cell; and ms_writer_add of the mappings table alone, the agent's part
+ *   of the encode), [3] sizes per section and whole against the text (the issue's
  *   target: at most 0.5x), [4] the zstd level sweep, [5] (--columns) what
  *   each mapping and type column costs, [6] the same comparison for a small
  *   process. tests/bench/bench_real.sh does [3] for live Python processes.
@@ -1753,6 +1754,28 @@ static bench_write write_snapshots(const char *path, int level, ms_table *const 
     return r;
 }
 
+/* Median seconds of ms_writer_add(t) over `reps` snapshots of one writer
+ * (begin, add, abort: the strings are interned and the columns encoded,
+ * nothing is compressed or written), as the agent adds its MAPPINGS. */
+static double add_alone(const char *path, ms_table *t, int reps, double *secs)
+{
+    int err;
+    char msg[512];
+    ms_writer *w = ms_writer_open(path, MS_TRUNCATE, "bench_format", 0, &err, msg, sizeof msg);
+    if (!w) bench_die("%s", msg);
+    for (int k = 0; k < reps; k++) {
+        if (ms_writer_begin(w)) bench_die("ms_writer_begin: %s", ms_writer_error(w));
+        double t0 = bench_now();
+        int rc = ms_writer_add(w, t);
+        secs[k] = bench_now() - t0;
+        if (rc) bench_die("ms_writer_add: %s", ms_writer_error(w));
+        ms_writer_abort(w);
+    }
+    int rc = ms_writer_close(w);
+    if (rc) bench_die("closing %s: %s", path, ms_strerror(rc));
+    return bench_median(secs, (size_t)reps);
+}
+
 static bench_write write_snapshot(const char *path, int level, ms_table *const *tabs, size_t n)
 {
     return write_snapshots(path, level, tabs, n, 1, NULL);
@@ -2273,6 +2296,13 @@ int main(int argc, char **argv)
            "           %d snapshots; the first, with the writer's buffers still cold: %.1f ms = %.1f MB/s)\n",
            ntabs, enc_s * 1e3, mbps(w.raw, enc_s), (double)sh.n / 1e6 / enc_s, o.reps, first_s * 1e3,
            mbps(w.raw, first_s));
+    int add_reps = o.reps < 51 ? 51 : o.reps;
+    double *ta = bench_xmalloc((size_t)add_reps * sizeof *ta);
+    printf("    ms_writer_add of the mappings table alone (%zu rows; the agent's share of the encode):\n"
+           "           %.3f ms (median of %d)\n",
+           d.nmaps, add_alone(spath, T.t[MS_SEC_MAPPINGS], add_reps, ta) * 1e3, add_reps);
+    unlink(spath);
+    free(ta);
     printf("    decode ms_reader_open + ms_reader_next: %6.1f ms = %7.1f MB/s = %5.1f M cells/s\n", dec_s * 1e3,
            mbps(w.raw, dec_s), (double)sh.n / 1e6 / dec_s);
     printf("    (MB/s count the raw payload, which a better encoding makes smaller: compare ms or cells/s\n"
