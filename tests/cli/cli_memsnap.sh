@@ -32,7 +32,7 @@ check "info no file" 2 "$ms" info;        expect "info no file" "$tmp/err" 'no F
 check "info bad opt" 2 "$ms" info --bogus x; expect "info bad opt" "$tmp/err" 'unknown option --bogus'
 check "dump --help" 0 "$ms" dump --help;  expect "dump --help" "$tmp/out" 'JSON Lines'
 check "help dump" 0 "$ms" help dump;      expect "help dump" "$tmp/out" '^usage: memsnap dump'
-check "version" 0 "$ms" --version;        expect "version" "$tmp/out" '^memsnap [0-9]+\.[0-9]+\.[0-9]+ \(\.msnap format 1\.0\)'
+check "version" 0 "$ms" --version;        expect "version" "$tmp/out" '^memsnap [0-9]+\.[0-9]+\.[0-9]+ \(\.msnap format 1\.1\)'
 
 # a real capture of a process we start
 sleep 30 & pid=$!

@@ -4,7 +4,8 @@
  * MANIFEST line says what a reader must report (tests/golden/README.md).
  *
  * Usage: make_golden_errors GOLDEN_DIR OUT_DIR, e.g.
- *   make_golden_errors tests/golden/v1.0 tests/golden/errors
+ *   make_golden_errors tests/golden tests/golden/errors
+ * (GOLDEN_DIR holds v1.0/, whose files the broken ones copy).
  * Run by hand when error files are added; its output (the files and
  * OUT_DIR/MANIFEST) is committed and tests never run it. The expected
  * error, snapshot count and byte offset are worked out here from how each
@@ -15,7 +16,8 @@
  * or record header is reported at the field that is wrong (its CRC field
  * for a CRC mismatch), a payload CRC mismatch at the payload's first byte,
  * a truncated record and anything wrong inside a payload at the start of
- * the record that holds it.
+ * the record that holds it. A MANIFEST line may end with text that the
+ * error message must contain.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,18 +30,27 @@
 static const char *out_dir;
 static FILE *manifest;
 
-/* The sources: minimal.msnap (one record), series.msnap (five) and
- * forward_minor.msnap (a 1.1 file with longer headers). */
+/* The sources: v1.0/minimal.msnap (one record), v1.0/series.msnap (five)
+ * and v1.0/forward_minor.msnap (longer headers). */
 static unsigned char *mini, *series, *fwd;
 static size_t mini_len, series_len, fwd_len, rec[8], nrec, series_end;
 
-static void emit(const char *name, const void *bytes, size_t n, const char *error, size_t snapshots,
-                 unsigned long long offset, const char *at, const char *why)
+/* Writes a broken file and its MANIFEST line (with the text its message
+ * must hold, if `message` is not NULL). */
+static void emit_msg(const char *name, const void *bytes, size_t n, const char *error, size_t snapshots,
+                     unsigned long long offset, const char *at, const char *why, const char *message)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", out_dir, name);
     gc_write_file(path, bytes, n);
-    fprintf(manifest, "# %s\n%s %s %zu %llu %s\n", why, name, error, snapshots, offset, at);
+    fprintf(manifest, "# %s\n%s %s %zu %llu %s%s%s\n", why, name, error, snapshots, offset, at, message ? " " : "",
+            message ? message : "");
+}
+
+static void emit(const char *name, const void *bytes, size_t n, const char *error, size_t snapshots,
+                 unsigned long long offset, const char *at, const char *why)
+{
+    emit_msg(name, bytes, n, error, snapshots, offset, at, why, NULL);
 }
 
 /* A copy of `src` (n bytes, `extra` spare bytes after). */
@@ -335,11 +346,26 @@ static void frame_rules(void)
          "next", "the second record declares one raw byte more than its zstd frame (CRC valid)");
     free(p);
 
+    /* Made for format 1.0 as "unknown_codec.msnap", when codec 2 was a later
+     * version's codec (a 1.0 reader still refuses it: MS_ERR_UNSUPPORTED at
+     * the codec byte). Format 1.1 defines codec 2, and this frame does not
+     * name its dictionary. */
     p = copy(series, series_len, 0);
     p[rec[1] + GC_RH_CODEC] = 2;
     gc_fix_record_crc(p + rec[1]);
-    emit("unknown_codec.msnap", p, series_len, "MS_ERR_UNSUPPORTED", 1, rec[1] + GC_RH_CODEC, "next",
-         "the second record names codec 2 (CRC valid): a later version's codec, 1.0 knows only zstd");
+    emit_msg("codec2_frame_without_dict.msnap", p, series_len, "MS_ERR_CORRUPT", 1, rec[1] + GC_RECORD_HEADER_SIZE,
+             "next",
+             "the second record names codec 2 (CRC valid), but its zstd frame was made without dictionary #1 "
+             "(this file was unknown_codec.msnap of format 1.0, when no codec 2 existed)",
+             "names no dictionary, but codec 2 frames must name memsnap's dictionary #1 (id 52563)");
+    free(p);
+
+    p = copy(series, series_len, 0);
+    p[rec[1] + GC_RH_CODEC] = 255;
+    gc_fix_record_crc(p + rec[1]);
+    emit_msg("unknown_codec_255.msnap", p, series_len, "MS_ERR_UNSUPPORTED", 1, rec[1] + GC_RH_CODEC, "next",
+             "the second record names codec 255 (CRC valid), which no version assigns (SPEC.md 3.1)",
+             "compression codec 255 is unknown to this reader (use a newer memsnap)");
     free(p);
 
     /* the frame's last 4 bytes are zstd's checksum of the content */
@@ -359,14 +385,14 @@ int main(int argc, char **argv)
         return 2;
     }
     char path[4096];
-    snprintf(path, sizeof path, "%s/minimal.msnap", argv[1]);
+    snprintf(path, sizeof path, "%s/v1.0/minimal.msnap", argv[1]);
     mini = gc_read_file(path, &mini_len);
-    snprintf(path, sizeof path, "%s/series.msnap", argv[1]);
+    snprintf(path, sizeof path, "%s/v1.0/series.msnap", argv[1]);
     series = gc_read_file(path, &series_len);
     nrec = gc_record_offsets(series, series_len, rec, 8, &series_end);
-    snprintf(path, sizeof path, "%s/forward_minor.msnap", argv[1]);
-    fwd = gc_read_file(path, &fwd_len);
     if (nrec != 5) gc_die(path, "expected 5 records");
+    snprintf(path, sizeof path, "%s/v1.0/forward_minor.msnap", argv[1]);
+    fwd = gc_read_file(path, &fwd_len);
 
     out_dir = argv[2];
     snprintf(path, sizeof path, "%s/MANIFEST", out_dir);
@@ -378,7 +404,8 @@ int main(int argc, char **argv)
             "#   SNAPSHOTS  good snapshots ms_reader_next returns before the error\n"
             "#   OFFSET     the byte ms_reader_error_offset() (or the open message) reports\n"
             "#   AT         open: ms_reader_open fails; next: ms_reader_next fails\n"
-            "# Made once by make_golden_errors from v1.0/; never regenerated (README.md).\n");
+            "#   [MESSAGE]  if given, text the error message must contain\n"
+            "# Made by make_golden_errors from v1.0/; never regenerated (README.md).\n");
     truncations();
     bit_flips();
     header_rules();
