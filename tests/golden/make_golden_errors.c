@@ -5,7 +5,7 @@
  *
  * Usage: make_golden_errors GOLDEN_DIR OUT_DIR, e.g.
  *   make_golden_errors tests/golden tests/golden/errors
- * (GOLDEN_DIR holds v1.0/, whose files the broken ones copy).
+ * (GOLDEN_DIR holds v1.0/ and v1.1/, whose files the broken ones copy).
  * Run by hand when error files are added; its output (the files and
  * OUT_DIR/MANIFEST) is committed and tests never run it. The expected
  * error, snapshot count and byte offset are worked out here from how each
@@ -17,7 +17,7 @@
  * for a CRC mismatch), a payload CRC mismatch at the payload's first byte,
  * a truncated record and anything wrong inside a payload at the start of
  * the record that holds it. A MANIFEST line may end with text that the
- * error message must contain.
+ * error message must contain (the errors of codec 2 have one).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,10 +30,11 @@
 static const char *out_dir;
 static FILE *manifest;
 
-/* The sources: v1.0/minimal.msnap (one record), v1.0/series.msnap (five)
- * and v1.0/forward_minor.msnap (longer headers). */
-static unsigned char *mini, *series, *fwd;
-static size_t mini_len, series_len, fwd_len, rec[8], nrec, series_end;
+/* The sources: v1.0/minimal.msnap (one record), v1.0/series.msnap (five),
+ * v1.0/forward_minor.msnap (longer headers) and v1.1/series.msnap (the
+ * same five snapshots with codec 2). */
+static unsigned char *mini, *series, *fwd, *series2;
+static size_t mini_len, series_len, fwd_len, rec[8], nrec, series_end, series2_len, rec2[8], series2_end;
 
 /* Writes a broken file and its MANIFEST line (with the text its message
  * must hold, if `message` is not NULL). */
@@ -378,6 +379,63 @@ static void frame_rules(void)
     free(p);
 }
 
+/* Offset of the Dictionary_ID field in the zstd frame at `f` (RFC 8878
+ * 3.1.1.1: after the magic, the frame header descriptor and, unless the
+ * frame is single-segment, the window descriptor), and its size. */
+static size_t dict_id_field(const unsigned char *f, size_t *size)
+{
+    unsigned fhd = f[4];
+    static const size_t sizes[4] = {0, 1, 2, 4};
+    *size = sizes[fhd & 3];
+    return 5 + ((fhd & 0x20) ? 0 : 1);
+}
+
+/* Codec 2 (zstd with dictionary #1): v1.1/series.msnap damaged. */
+static void codec2_rules(void)
+{
+    unsigned char *p = copy(series2, series2_len, 0);
+    uint64_t comp = gc_get_le64(series2 + rec2[1] + GC_RH_COMP);
+    p[rec2[1] + GC_RECORD_HEADER_SIZE + comp / 2] ^= 0x10;
+    emit_msg("flip_codec2_payload.msnap", p, series2_len, "MS_ERR_CHECKSUM", 1, rec2[1] + GC_RECORD_HEADER_SIZE,
+             "next", "one bit in the middle of the second record's codec-2 payload flipped: the payload CRC fails",
+             "payload checksum mismatch");
+    free(p);
+
+    p = copy(series2, series2_len, 0);
+    p[rec2[1] + GC_RECORD_HEADER_SIZE + comp / 2] ^= 0x10;
+    gc_fix_payload_crc(p + rec2[1]);
+    emit_msg("flip_codec2_frame_rehashed.msnap", p, series2_len, "MS_ERR_ZSTD", 1, rec2[1] + GC_RECORD_HEADER_SIZE,
+             "next",
+             "the same bit flipped and the payload CRC recomputed: decompressing with dictionary #1 fails (damaged "
+             "block, or zstd's content checksum)",
+             "decompression failed");
+    free(p);
+
+    size_t idsize, at = dict_id_field(series2 + rec2[1] + GC_RECORD_HEADER_SIZE, &idsize);
+    if (idsize != 2 || gc_get_le16(series2 + rec2[1] + GC_RECORD_HEADER_SIZE + at) != MS_DICT1_ID)
+        gc_die("v1.1/series.msnap", "the second frame does not name dictionary #1 in 2 bytes");
+    p = copy(series2, series2_len, 0);
+    p[rec2[1] + GC_RECORD_HEADER_SIZE + at] ^= 0x01; /* 0xCD53 -> 0xCD52 */
+    gc_fix_payload_crc(p + rec2[1]);
+    emit_msg("codec2_wrong_dict_id.msnap", p, series2_len, "MS_ERR_CORRUPT", 1, rec2[1] + GC_RECORD_HEADER_SIZE,
+             "next", "the second record's codec-2 frame names dictionary id 52562, not 52563 (CRCs valid)",
+             "names dictionary id 52562, but codec 2 frames must name memsnap's dictionary #1 (id 52563)");
+    free(p);
+
+    p = copy(series2, series2_len, 0);
+    p[rec2[1] + GC_RH_CODEC] = 1;
+    gc_fix_record_crc(p + rec2[1]);
+    emit_msg("codec1_frame_with_dict.msnap", p, series2_len, "MS_ERR_ZSTD", 1, rec2[1] + GC_RECORD_HEADER_SIZE,
+             "next", "the second record names codec 1 (CRC valid), but its frame needs dictionary #1",
+             "decompression failed");
+    free(p);
+
+    uint64_t comp2 = gc_get_le64(series2 + rec2[2] + GC_RH_COMP);
+    emit_msg("trunc_in_codec2_payload.msnap", series2, rec2[2] + GC_RECORD_HEADER_SIZE + comp2 / 2,
+             "MS_ERR_TRUNCATED", 2, rec2[2], "next", "cut in the middle of the third record's codec-2 frame",
+             "snapshot #2 is incomplete");
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 3) {
@@ -393,6 +451,9 @@ int main(int argc, char **argv)
     if (nrec != 5) gc_die(path, "expected 5 records");
     snprintf(path, sizeof path, "%s/v1.0/forward_minor.msnap", argv[1]);
     fwd = gc_read_file(path, &fwd_len);
+    snprintf(path, sizeof path, "%s/v1.1/series.msnap", argv[1]);
+    series2 = gc_read_file(path, &series2_len);
+    if (gc_record_offsets(series2, series2_len, rec2, 8, &series2_end) != 5) gc_die(path, "expected 5 records");
 
     out_dir = argv[2];
     snprintf(path, sizeof path, "%s/MANIFEST", out_dir);
@@ -405,15 +466,17 @@ int main(int argc, char **argv)
             "#   OFFSET     the byte ms_reader_error_offset() (or the open message) reports\n"
             "#   AT         open: ms_reader_open fails; next: ms_reader_next fails\n"
             "#   [MESSAGE]  if given, text the error message must contain\n"
-            "# Made by make_golden_errors from v1.0/; never regenerated (README.md).\n");
+            "# Made by make_golden_errors from v1.0/ and v1.1/; never regenerated (README.md).\n");
     truncations();
     bit_flips();
     header_rules();
     payload_rules();
     frame_rules();
+    codec2_rules();
     if (fclose(manifest) != 0) gc_die(path, "write failed");
     free(mini);
     free(series);
     free(fwd);
+    free(series2);
     return 0;
 }
