@@ -94,6 +94,9 @@ static void usage(FILE *f)
             "                         ptrace for the few ms the copy takes, then resume it)\n"
             "      --nice N           the agent's CPU niceness (default %d: yields to the workload)\n"
             "      --level N          zstd level 1-19 (default %d)\n"
+            "      --no-dict          compress without memsnap's built-in zstd dictionary: records that\n"
+            "                         readers of .msnap format 1.0 can read too (format 1.1 needs the\n"
+            "                         dictionary); a small snapshot is then about twice as large\n"
             "  -q, --quiet            no progress line, no summary\n"
             "  -h, --help             this help\n"
             "      --version          version\n"
@@ -238,7 +241,8 @@ int main(int argc, char **argv)
         OPT_LEVEL,
         OPT_VERSION,
         OPT_NO_PYTHON,
-        OPT_NO_PAUSE
+        OPT_NO_PAUSE,
+        OPT_NO_DICT
     };
     static const struct option longopts[] = {
         {"pid", required_argument, 0, 'p'},        {"output", required_argument, 0, 'o'},
@@ -251,12 +255,13 @@ int main(int argc, char **argv)
         {"nice", required_argument, 0, OPT_NICE},  {"level", required_argument, 0, OPT_LEVEL},
         {"quiet", no_argument, 0, 'q'},            {"help", no_argument, 0, 'h'},
         {"version", no_argument, 0, OPT_VERSION},  {"no-python", no_argument, 0, OPT_NO_PYTHON},
-        {"no-pause", no_argument, 0, OPT_NO_PAUSE}, {0, 0, 0, 0}};
+        {"no-pause", no_argument, 0, OPT_NO_PAUSE}, {"no-dict", no_argument, 0, OPT_NO_DICT},
+        {0, 0, 0, 0}};
     unsigned long pid = 0, count = 0, max_maps = DEFAULT_MAX_MAPPINGS, max_mem = 0;
     unsigned long level = DEFAULT_LEVEL, nice_l = DEFAULT_NICE;
     double interval = 0, duration = 0;
     const char *out = NULL, *redact_key = NULL;
-    int force = 0, append = 0, redact = 0, quiet = 0, have_pid = 0, no_python = 0, no_pause = 0, opt;
+    int force = 0, append = 0, redact = 0, quiet = 0, have_pid = 0, no_python = 0, no_pause = 0, no_dict = 0, opt;
     opterr = 0;
     while ((opt = getopt_long(argc, argv, ":p:o:i:n:d:faqh", longopts, NULL)) != -1) {
         switch (opt) {
@@ -281,6 +286,7 @@ int main(int argc, char **argv)
         case OPT_REDACT: redact = 1; break;
         case OPT_NO_PYTHON: no_python = 1; break;
         case OPT_NO_PAUSE: no_pause = 1; break;
+        case OPT_NO_DICT: no_dict = 1; break;
         case OPT_REDACT_KEY: redact_key = optarg; redact = 1; break;
         case OPT_MAX_MAPPINGS:
             if (parse_ulong(optarg, 100000000ul, &max_maps) || max_maps == 0)
@@ -365,7 +371,7 @@ int main(int argc, char **argv)
      * series is written straight to FILE, so every complete snapshot is
      * readable while the capture runs and after any interruption. */
     char tmp[PATH_MAX];
-    int tmpfd = -1, err = 0;
+    int tmpfd = -1, err = 0, zlevel = (int)level | (no_dict ? MS_ZLEVEL_NO_DICT : 0);
     ms_writer *w;
     char errbuf[640];
     if (!series && !append) {
@@ -378,9 +384,9 @@ int main(int argc, char **argv)
         fchmod(tmpfd, 0644);
         memcpy(pending_tmp, tmp, sizeof pending_tmp);
         have_pending_tmp = 1;
-        w = ms_writer_fdopen(tmpfd, CAPTURE_AGENT, (int)level, &err, errbuf, sizeof errbuf);
+        w = ms_writer_fdopen(tmpfd, CAPTURE_AGENT, zlevel, &err, errbuf, sizeof errbuf);
     } else {
-        w = ms_writer_open(out, append ? MS_APPEND : force ? MS_TRUNCATE : MS_CREATE, CAPTURE_AGENT, (int)level,
+        w = ms_writer_open(out, append ? MS_APPEND : force ? MS_TRUNCATE : MS_CREATE, CAPTURE_AGENT, zlevel,
                            &err, errbuf, sizeof errbuf);
     }
     if (!w) {

@@ -1,9 +1,10 @@
 /*
- * msnap.h - the one public interface to .msnap files (format/SPEC.md, v1.0).
+ * msnap.h - the one public interface to .msnap files (format/SPEC.md, v1.1).
  *
  * A .msnap file is a file header followed by an append-only stream of
  * snapshot records; each record holds one zstd-compressed, checksummed
- * payload made of self-describing sections. Every section is a table of
+ * payload (zstd, by default with memsnap's built-in dictionary) made of
+ * self-describing sections. Every section is a table of
  * typed columns (see SPEC.md section 5): the capture agent builds tables row
  * by row with ms_table_*, the writer encodes them; the reader decodes them
  * back and gives typed access by section type and column id.
@@ -29,7 +30,7 @@ extern "C" {
 /* ---------------------------------------------------------------- versions */
 
 #define MS_FORMAT_MAJOR 1 /* files with a larger major are refused */
-#define MS_FORMAT_MINOR 0 /* files with a larger minor are read: unknown parts skipped */
+#define MS_FORMAT_MINOR 1 /* files with a larger minor are read: unknown parts skipped */
 #define MS_LIB_VERSION "0.1.0"
 
 /* ------------------------------------------------------------------ errors */
@@ -61,6 +62,24 @@ const char *ms_strerror(int code);
 /* Stable identifier of an error code ("MS_ERR_CHECKSUM"), for tests and
  * machine-readable output. Never returns NULL. */
 const char *ms_errname(int code);
+
+/* ------------------------------------------------------------------ codecs */
+
+/* Record codecs (SPEC.md 3.1 and 3.5): how a record's payload is
+ * compressed. Never renumbered; a new dictionary is a new codec. */
+enum {
+    MS_CODEC_ZSTD = 1,      /* one zstd frame, no dictionary: every 1.x reader reads it */
+    MS_CODEC_ZSTD_DICT1 = 2 /* one zstd frame made with built-in dictionary #1: readers 1.1 and later */
+};
+#define MS_DICT1_ID 0xCD53u  /* the zstd Dictionary_ID of dictionary #1, named by every codec-2 frame */
+#define MS_DICT1_SIZE 32768u /* bytes of dictionary #1 (format/dict/msnap-dict-1.bin) */
+
+/* The built-in zstd dictionary that `codec` compresses with: returns a
+ * pointer to its bytes (static, never freed) and stores their number in
+ * *size (if not NULL); NULL and 0 for a codec without a dictionary
+ * (MS_CODEC_ZSTD) or unknown to this library. For tools that build or
+ * repair records by hand; the reader and writer use it themselves. */
+const void *ms_codec_dict(unsigned codec, size_t *size);
 
 /* ------------------------------------------------------- sections, columns */
 
@@ -340,10 +359,19 @@ typedef enum {
                          incomplete tail left by a crash is cut off first */
 } ms_open_mode;
 
+/* Or'ed into the `zlevel` argument of ms_writer_open and ms_writer_fdopen:
+ * write every record with MS_CODEC_ZSTD (plain zstd) instead of the default
+ * MS_CODEC_ZSTD_DICT1, for readers older than format 1.1, and mark a new
+ * file 1.0. Such records are about twice as large for small snapshots. */
+#define MS_ZLEVEL_NO_DICT 0x100
+
 /* Opens `path` for writing. `writer_id` names the program writing (stored
  * in the file header; longer than 39 bytes it is cut), e.g. "memsnap-capture
- * 0.1.0"; NULL stores "libmsnap " MS_LIB_VERSION. `zlevel` is the zstd level
- * (0: this library's default, 9).
+ * 0.1.0"; NULL stores "libmsnap " MS_LIB_VERSION. `zlevel` is the zstd level,
+ * 1-22 (0: this library's default, 9), optionally or'ed with
+ * MS_ZLEVEL_NO_DICT; any other value is MS_ERR_USAGE. Records are written
+ * with MS_CODEC_ZSTD_DICT1, and a new file's header says 1.1 (1.0 with
+ * MS_ZLEVEL_NO_DICT); the compression dictionary is loaded once here.
  * On failure returns NULL and, if `err` is not NULL, stores the error code
  * in *err and a message into errbuf (if not NULL, size errlen).
  * With MS_APPEND the existing file's header must be valid and of a major
@@ -354,7 +382,8 @@ ms_writer *ms_writer_open(const char *path, ms_open_mode mode, const char *write
 /* Like ms_writer_open but on an open file descriptor: a pipe, or an empty
  * regular file at offset 0 (MS_ERR_USAGE otherwise). The writer writes the
  * file header at once and does not close `fd` (the caller does, after
- * ms_writer_close). It takes no lock on `fd`. */
+ * ms_writer_close). It takes no lock on `fd`. `zlevel` as for
+ * ms_writer_open. */
 ms_writer *ms_writer_fdopen(int fd, const char *writer_id, int zlevel,
                             int *err, char *errbuf, size_t errlen);
 
@@ -462,6 +491,9 @@ void ms_snapshot_free(ms_snapshot *s);
  * raw payload sizes. Any pointer may be NULL. */
 void ms_snapshot_sizes(const ms_snapshot *s, uint64_t *offset, uint64_t *compressed,
                        uint64_t *raw);
+
+/* The record's codec (MS_CODEC_*); 0 for NULL. */
+unsigned ms_snapshot_codec(const ms_snapshot *s);
 
 /* Number of sections (the string table not counted) and the i-th one, in
  * file order, unknown types included. */

@@ -153,6 +153,15 @@ uint32_t ms_crc32c(uint32_t crc, const void *buf, size_t len)
     return ~crc;
 }
 
+/* ------------------------------------------------------------ dictionary */
+
+const void *ms_codec_dict(unsigned codec, size_t *size)
+{
+    const void *d = codec == MS_CODEC_ZSTD_DICT1 ? ms_dict1_bytes : NULL;
+    if (size) *size = d ? MS_DICT1_SIZE : 0;
+    return d;
+}
+
 /* ---------------------------------------------------------------- buffers */
 
 int ms_buf_reserve(ms_buf *b, size_t extra)

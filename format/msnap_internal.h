@@ -19,7 +19,6 @@
 #define MS_RECORD_HEADER_SIZE 40u
 #define MS_RECORD_HEADER_MAX 4096u
 #define MS_SECTION_HEADER_MAX 14u    /* type, flags and length varints: at most 3 + 1 + 10 bytes */
-#define MS_CODEC_ZSTD 1u
 #define MS_SECFLAG_REQUIRED 1u
 
 /* Column encodings (SPEC.md 5.3): one byte holding the logical type (bits
@@ -207,6 +206,12 @@ struct ms_table {
     size_t nstr, strcap;
 };
 
+/* ------------------------------------------------------------ dictionary */
+
+/* The bytes of built-in dictionary #1 (MS_DICT1_SIZE of them), embedded at
+ * build time from format/dict/msnap-dict-1.bin (format/CMakeLists.txt). */
+extern const unsigned char ms_dict1_bytes[];
+
 /* ------------------------------------------------------------ payload */
 
 /* Parses a decompressed payload into a snapshot (the fuzz target's entry
@@ -221,7 +226,8 @@ int ms_payload_parse(const unsigned char *p, size_t n, ms_snapshot **out, char *
 uint64_t ms_reader_tell(const ms_reader *r);
 
 /* Sets the record facts of a parsed snapshot. */
-void ms_snapshot_set_record(ms_snapshot *s, uint64_t offset, uint64_t compressed, uint64_t raw);
+void ms_snapshot_set_record(ms_snapshot *s, uint64_t offset, uint64_t compressed, uint64_t raw,
+                            unsigned codec);
 
 /* snprintf into a fixed buffer that never fails the caller. */
 void ms_fmt(char *buf, size_t len, const char *fmt, ...)

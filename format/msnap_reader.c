@@ -47,6 +47,7 @@ struct ms_section {
 
 struct ms_snapshot {
     uint64_t offset, compressed, raw;
+    unsigned codec;    /* MS_CODEC_* of the record */
     char *arena;       /* string bytes, each followed by a NUL */
     uint32_t *soff;    /* nstr + 1 offsets into arena (string i is [soff[i-1], soff[i]-1)) */
     size_t nstr;
@@ -69,6 +70,7 @@ struct ms_reader {
     uint64_t err_off;
     char msg[640];
     ZSTD_DCtx *dctx;
+    ZSTD_DDict *ddict;   /* dictionary #1, digested at the first codec-2 record */
     ms_buf cbuf;         /* compressed payload (file reads) */
 };
 
@@ -287,6 +289,7 @@ void ms_reader_close(ms_reader *r)
     if (!r) return;
     if (r->fd >= 0) close(r->fd);
     ZSTD_freeDCtx(r->dctx);
+    ZSTD_freeDDict(r->ddict);
     ms_buf_free(&r->cbuf);
     free(r);
 }
@@ -363,7 +366,8 @@ int ms_reader_next(ms_reader *r, ms_snapshot **out)
                           (unsigned long long)r->index, hsize);
     uint64_t comp = ms_get_le64(h + 8), raw = ms_get_le64(h + 16);
     uint32_t pcrc = ms_get_le32(h + 24);
-    if (h[28] != MS_CODEC_ZSTD)
+    unsigned codec = h[28];
+    if (codec != MS_CODEC_ZSTD && codec != MS_CODEC_ZSTD_DICT1)
         return ms_corrupt(r, MS_ERR_UNSUPPORTED, off + 28,
                           "snapshot #%llu: compression codec %u is unknown to this reader (use a newer memsnap)",
                           (unsigned long long)r->index, h[28]);
@@ -416,11 +420,28 @@ int ms_reader_next(ms_reader *r, ms_snapshot **out)
         return ms_corrupt(r, MS_ERR_CORRUPT, poff,
                           "snapshot #%llu: the zstd frame is not exactly %llu bytes long",
                           (unsigned long long)r->index, (unsigned long long)comp);
+    if (codec == MS_CODEC_ZSTD_DICT1) {
+        /* Only dictionary #1 belongs to codec 2 (a later one is a later
+         * codec): a frame made without it, or with another, is not a
+         * codec-2 record, whatever zstd would make of it. */
+        unsigned did = ZSTD_getDictID_fromFrame(cp, (size_t)comp);
+        if (did != MS_DICT1_ID) {
+            char named[48] = "names no dictionary";
+            if (did) ms_fmt(named, sizeof named, "names dictionary id %u", did);
+            return ms_corrupt(r, MS_ERR_CORRUPT, poff,
+                              "snapshot #%llu: the zstd frame %s, but codec 2 frames must name memsnap's dictionary #1 (id %u)",
+                              (unsigned long long)r->index, named, MS_DICT1_ID);
+        }
+        if (!r->ddict && !(r->ddict = ZSTD_createDDict(ms_dict1_bytes, MS_DICT1_SIZE)))
+            return ms_corrupt(r, MS_ERR_NOMEM, off, "out of memory loading the zstd dictionary of codec 2");
+    }
     unsigned char *rawbuf = malloc((size_t)raw);
     if (!rawbuf)
         return ms_corrupt(r, MS_ERR_NOMEM, off, "out of memory for a %llu-byte payload",
                           (unsigned long long)raw);
-    size_t dr = ZSTD_decompressDCtx(r->dctx, rawbuf, (size_t)raw, cp, (size_t)comp);
+    size_t dr = codec == MS_CODEC_ZSTD_DICT1
+                    ? ZSTD_decompress_usingDDict(r->dctx, rawbuf, (size_t)raw, cp, (size_t)comp, r->ddict)
+                    : ZSTD_decompressDCtx(r->dctx, rawbuf, (size_t)raw, cp, (size_t)comp);
     if (ZSTD_isError(dr) || dr != raw) {
         free(rawbuf);
         return ms_corrupt(r, MS_ERR_ZSTD, poff, "snapshot #%llu: decompression failed: %s",
@@ -433,7 +454,7 @@ int ms_reader_next(ms_reader *r, ms_snapshot **out)
     free(rawbuf);
     if (rc)
         return ms_corrupt(r, rc, off, "snapshot #%llu: %s", (unsigned long long)r->index, pmsg);
-    ms_snapshot_set_record(s, off, comp, raw);
+    ms_snapshot_set_record(s, off, comp, raw, codec);
     r->off = poff + comp;
     r->index++;
     *out = s;
@@ -471,11 +492,13 @@ void ms_snapshot_free(ms_snapshot *s)
     free(s);
 }
 
-void ms_snapshot_set_record(ms_snapshot *s, uint64_t offset, uint64_t compressed, uint64_t raw)
+void ms_snapshot_set_record(ms_snapshot *s, uint64_t offset, uint64_t compressed, uint64_t raw,
+                            unsigned codec)
 {
     s->offset = offset;
     s->compressed = compressed;
     s->raw = raw;
+    s->codec = codec;
 }
 
 static int ms_parse_strings(ms_pcur *c, const unsigned char *end, ms_snapshot *s)
@@ -842,6 +865,11 @@ void ms_snapshot_sizes(const ms_snapshot *s, uint64_t *offset, uint64_t *compres
     if (offset) *offset = s ? s->offset : 0;
     if (compressed) *compressed = s ? s->compressed : 0;
     if (raw) *raw = s ? s->raw : 0;
+}
+
+unsigned ms_snapshot_codec(const ms_snapshot *s)
+{
+    return s ? s->codec : 0;
 }
 
 size_t ms_snapshot_nsections(const ms_snapshot *s)

@@ -2,9 +2,10 @@
  * msnap_writer.c - appending snapshot records to a .msnap file.
  *
  * A snapshot is assembled in memory (string table + encoded sections),
- * compressed as one zstd frame and appended with its record header in one
- * write. If that write fails the file is cut back to where the record
- * started, so a full disk never damages the snapshots already written.
+ * compressed as one zstd frame (with built-in dictionary #1 unless codec 1
+ * was asked for) and appended with its record header in one write. If that
+ * write fails the file is cut back to where the record started, so a full
+ * disk never damages the snapshots already written.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* pread, fdatasync, O_CLOEXEC */
@@ -39,7 +40,9 @@ struct ms_writer {
     uint64_t end;         /* byte offset where the next record goes */
     uint64_t count;       /* complete snapshots in the file */
     int zlevel;
+    unsigned codec;       /* MS_CODEC_* of every record this writer writes */
     ZSTD_CCtx *cctx;
+    ZSTD_CDict *cdict;    /* dictionary #1 digested once for zlevel (codec 2), else NULL */
     int open_snapshot;
     unsigned char seen[8192]; /* section types added to the open snapshot */
     ms_strdict dict;
@@ -185,12 +188,15 @@ static int ms_write_all(int fd, const struct iovec *iov_in, int n)
     return 0;
 }
 
-static void ms_header_build(unsigned char h[MS_FILE_HEADER_SIZE], const char *writer_id)
+/* A new file's header: minor 1 when its records may use codec 2 (the
+ * first minor that defines it), else 0, so that a file written for 1.0
+ * readers says 1.0. */
+static void ms_header_build(unsigned char h[MS_FILE_HEADER_SIZE], const char *writer_id, unsigned codec)
 {
     memset(h, 0, MS_FILE_HEADER_SIZE);
     memcpy(h, MS_FILE_MAGIC, 8);
     ms_put_le16(h + 8, MS_FORMAT_MAJOR);
-    ms_put_le16(h + 10, MS_FORMAT_MINOR);
+    ms_put_le16(h + 10, codec == MS_CODEC_ZSTD_DICT1 ? 1 : 0);
     ms_put_le32(h + 12, MS_FILE_HEADER_SIZE);
     size_t n = strlen(writer_id);
     if (n > MS_WRITER_ID_SIZE - 1) n = MS_WRITER_ID_SIZE - 1;
@@ -214,17 +220,43 @@ static void ms_set_err(char *buf, size_t len, int *err, int code, const char *fm
     }
 }
 
-static ms_writer *ms_writer_new(int fd, int own, int zlevel)
+/* Splits the `zlevel` argument of the open functions into a zstd level
+ * and a codec (msnap.h); -1 if it is neither 0..22 nor that or'ed with
+ * MS_ZLEVEL_NO_DICT. */
+static int ms_zlevel_parse(int zlevel, int *level, unsigned *codec)
+{
+    *codec = (zlevel & MS_ZLEVEL_NO_DICT) ? MS_CODEC_ZSTD : MS_CODEC_ZSTD_DICT1;
+    int l = zlevel & ~MS_ZLEVEL_NO_DICT;
+    if (zlevel < 0 || l > ZSTD_maxCLevel()) return -1;
+    *level = l ? l : 9;
+    return 0;
+}
+
+static ms_writer *ms_writer_new(int fd, int own, int level, unsigned codec)
 {
     ms_writer *w = calloc(1, sizeof *w);
     if (!w) return NULL;
     w->fd = fd;
     w->own_fd = own;
-    w->zlevel = zlevel ? zlevel : 9;
+    w->zlevel = level;
+    w->codec = codec;
     w->cctx = ZSTD_createCCtx();
     if (!w->cctx) {
         free(w);
         return NULL;
+    }
+    if (codec == MS_CODEC_ZSTD_DICT1) {
+        /* Digested once: each record then only attaches it (a frame of a
+         * few KB would otherwise pay for loading 32 KiB of dictionary). The
+         * frames name MS_DICT1_ID (ZSTD_c_dictIDFlag is on by default),
+         * which readers check. */
+        w->cdict = ZSTD_createCDict(ms_dict1_bytes, MS_DICT1_SIZE, level);
+        if (!w->cdict || ZSTD_isError(ZSTD_CCtx_refCDict(w->cctx, w->cdict))) {
+            ZSTD_freeCDict(w->cdict);
+            ZSTD_freeCCtx(w->cctx);
+            free(w);
+            return NULL;
+        }
     }
     struct stat st;
     w->is_reg = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
@@ -283,8 +315,16 @@ static int ms_append_scan(ms_writer *w, const char *path, char *errbuf, size_t e
 ms_writer *ms_writer_open(const char *path, ms_open_mode mode, const char *writer_id,
                           int zlevel, int *err, char *errbuf, size_t errlen)
 {
+    int level;
+    unsigned codec;
     if (!path || (mode != MS_CREATE && mode != MS_TRUNCATE && mode != MS_APPEND)) {
         ms_set_err(errbuf, errlen, err, MS_ERR_USAGE, "ms_writer_open: bad arguments");
+        return NULL;
+    }
+    if (ms_zlevel_parse(zlevel, &level, &codec)) {
+        ms_set_err(errbuf, errlen, err, MS_ERR_USAGE,
+                   "ms_writer_open: zstd level %d is not 0-%d (optionally with MS_ZLEVEL_NO_DICT)", zlevel,
+                   ZSTD_maxCLevel());
         return NULL;
     }
     int flags = O_WRONLY | O_CREAT | O_CLOEXEC;
@@ -301,7 +341,7 @@ ms_writer *ms_writer_open(const char *path, ms_open_mode mode, const char *write
                        path, strerror(e));
         return NULL;
     }
-    ms_writer *w = ms_writer_new(fd, 1, zlevel);
+    ms_writer *w = ms_writer_new(fd, 1, level, codec);
     if (!w) {
         close(fd);
         ms_set_err(errbuf, errlen, err, MS_ERR_NOMEM, "out of memory opening %s", path);
@@ -334,7 +374,7 @@ ms_writer *ms_writer_open(const char *path, ms_open_mode mode, const char *write
         return w;
     }
     unsigned char h[MS_FILE_HEADER_SIZE];
-    ms_header_build(h, writer_id ? writer_id : "libmsnap " MS_LIB_VERSION);
+    ms_header_build(h, writer_id ? writer_id : "libmsnap " MS_LIB_VERSION, w->codec);
     struct iovec iov = {h, sizeof h};
     int e = ms_write_all(fd, &iov, 1);
     if (e) {
@@ -353,11 +393,19 @@ ms_writer *ms_writer_open(const char *path, ms_open_mode mode, const char *write
 ms_writer *ms_writer_fdopen(int fd, const char *writer_id, int zlevel, int *err, char *errbuf,
                             size_t errlen)
 {
+    int level;
+    unsigned codec;
     if (fd < 0) {
         ms_set_err(errbuf, errlen, err, MS_ERR_USAGE, "ms_writer_fdopen: bad descriptor");
         return NULL;
     }
-    ms_writer *w = ms_writer_new(fd, 0, zlevel);
+    if (ms_zlevel_parse(zlevel, &level, &codec)) {
+        ms_set_err(errbuf, errlen, err, MS_ERR_USAGE,
+                   "ms_writer_fdopen: zstd level %d is not 0-%d (optionally with MS_ZLEVEL_NO_DICT)", zlevel,
+                   ZSTD_maxCLevel());
+        return NULL;
+    }
+    ms_writer *w = ms_writer_new(fd, 0, level, codec);
     if (!w) {
         ms_set_err(errbuf, errlen, err, MS_ERR_NOMEM, "out of memory");
         return NULL;
@@ -373,7 +421,7 @@ ms_writer *ms_writer_fdopen(int fd, const char *writer_id, int zlevel, int *err,
         return NULL;
     }
     unsigned char h[MS_FILE_HEADER_SIZE];
-    ms_header_build(h, writer_id ? writer_id : "libmsnap " MS_LIB_VERSION);
+    ms_header_build(h, writer_id ? writer_id : "libmsnap " MS_LIB_VERSION, w->codec);
     struct iovec iov = {h, sizeof h};
     int e = ms_write_all(fd, &iov, 1);
     if (e) {
@@ -521,7 +569,9 @@ static int ms_build_strings(ms_writer *w)
     return ms_put_section(&w->strsec, MS_SEC_STRINGS, 0, b);
 }
 
-/* Compresses strsec + body into w->out after room for the record header. */
+/* Compresses strsec + body into w->out after room for the record header;
+ * with the dictionary that w->cctx references since ms_writer_new, if any
+ * (a session reset keeps it). */
 static int ms_compress(ms_writer *w, uint64_t raw)
 {
     ZSTD_CCtx *c = w->cctx;
@@ -594,7 +644,7 @@ int ms_writer_end(ms_writer *w, int durable)
     ms_put_le64(h + 8, comp);
     ms_put_le64(h + 16, raw);
     ms_put_le32(h + 24, ms_crc32c(0, h + MS_RECORD_HEADER_SIZE, (size_t)comp));
-    h[28] = MS_CODEC_ZSTD;
+    h[28] = (unsigned char)w->codec;
     ms_put_le32(h + 36, ms_crc32c(0, h, 36));
     struct iovec iov = {w->out.p, w->out.len};
     int e = ms_write_all(w->fd, &iov, 1);
@@ -659,6 +709,7 @@ int ms_writer_close(ms_writer *w)
     int rc = 0;
     if (w->own_fd && close(w->fd) != 0) rc = ms_errno_code(errno);
     ZSTD_freeCCtx(w->cctx);
+    ZSTD_freeCDict(w->cdict);
     ms_strdict_free(&w->dict);
     ms_buf_free(&w->body);
     ms_buf_free(&w->strsec);

@@ -153,7 +153,7 @@ static void expected(const schema_column *c, const ms_snapshot *s, size_t row, i
     case SRC_OFFSET: cell_int(out, (int64_t)off); break;
     case SRC_COMPRESSED: cell_int(out, (int64_t)comp); break;
     case SRC_RAW: cell_int(out, (int64_t)raw); break;
-    case SRC_FORMAT: cell_text(out, "1.0", 3); break;
+    case SRC_FORMAT: cell_text(out, "1.1", 3); break; /* the writer's default: codec 2, format 1.1 */
     case SRC_WRITER: cell_text(out, "analyze-test 1.0", 16); break;
     case SRC_U64:
         if (ms_get_u64(sec, c->col, row, &u)) cell_int(out, (int64_t)u);

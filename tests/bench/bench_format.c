@@ -2158,6 +2158,7 @@ static bench_sizes report_sizes(const bench_data *d, bench_tables *T, const benc
     size_t ntabs = tables_list(T, tabs);
     bench_write w = write_snapshot(path, o->level, tabs, ntabs);
     bench_write w19 = write_snapshot(path, 19, tabs, ntabs);
+    bench_write wn = write_snapshot(path, o->level | MS_ZLEVEL_NO_DICT, tabs, ntabs); /* codec 1 */
     ms_table *snap = T->t[MS_SEC_SNAPSHOT];
     r.base = write_snapshot(spath, o->level, &snap, 1).record;
     if (full) {
@@ -2197,6 +2198,9 @@ static bench_sizes report_sizes(const bench_data *d, bench_tables *T, const benc
            (double)w.record / (double)r.text19, level_name(o->level, lv, sizeof lv), w.record,
            (double)w19.record / (double)r.text19, w19.record, r.text19,
            (double)w.record / (double)r.text19 <= 0.5 ? "MET" : "NOT MET");
+    printf("    with the dictionary (codec 2, the default) as above; without it (codec 1, --no-dict, what\n"
+           "    format 1.0 readers read): ratio %.3f (record %" PRIu64 " bytes, %.2fx the record with it)\n",
+           (double)wn.record / (double)r.text19, wn.record, (double)wn.record / (double)w.record);
     if (full) {
         printf("    (zstd -19 on the text took %.1f s: %.2f MB/s)\n", tz, mbps(all.len, tz));
         if (o->cli) {

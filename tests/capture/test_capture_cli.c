@@ -3,7 +3,8 @@
  * (no such process, zombie, kernel thread, no permission, existing file,
  * usage errors, disk full) checked by exit status AND message; series
  * that end because the target exits or a signal arrives; and the options
- * that shape the output: --force, --append, --redact, --redact-key.
+ * that shape the output: --force, --append, --redact, --redact-key,
+ * --no-dict.
  *
  * Tests that need root (another user's view, a tmpfs) print SKIP
  * otherwise. Every process, mount and directory a test makes is removed by
@@ -343,8 +344,70 @@ static void test_usage_errors(void **state)
     capture(&r, 10, "--help", NULL);
     if (r.status != 0 || !ct_contains(r.out, "usage: memsnap-capture") || r.err_len)
         fail_msg("--help: exit %d, stdout \"%.60s\", stderr \"%s\"", r.status, r.out, r.err);
+    if (!ct_contains(r.out, "--no-dict") || !ct_contains(r.out, "format 1.0"))
+        fail_msg("--help does not explain --no-dict: %s", r.out);
     ct_result_free(&r);
     free(f);
+    free(dir);
+}
+
+/* The file header's minor version and the codec of every record of `file`. */
+static void expect_codec(const char *file, unsigned minor, unsigned codec, size_t nsnap)
+{
+    size_t len;
+    char *c = ct_read_file(file, &len);
+    if (!c || len < 64) fail_msg("%s: not a .msnap file", file);
+    unsigned got = (unsigned char)c[10] | (unsigned char)c[11] << 8;
+    free(c);
+    if (got != minor) fail_msg("%s: header says 1.%u, want 1.%u", file, got, minor);
+    size_t n;
+    int rc;
+    ms_snapshot **s = ct_read_snapshots(file, &n, &rc);
+    if (rc != MS_ERR_END || n != nsnap) fail_msg("%s: %zu snapshots, then %s", file, n, ms_errname(rc));
+    for (size_t i = 0; i < n; i++)
+        if (ms_snapshot_codec(s[i]) != codec) fail_msg("%s: snapshot %zu has codec %u, want %u", file, i, ms_snapshot_codec(s[i]), codec);
+    ct_free_snapshots(s, n);
+}
+
+/* By default records use codec 2 (format 1.1); --no-dict writes codec 1,
+ * which 1.0 readers read, in a file that says 1.0: one snapshot (written
+ * through a temporary file), a series (straight to the file) and --append
+ * (which keeps the header of the file it appends to). */
+static void test_no_dict(void **state)
+{
+    (void)state;
+    char *dir = ct_tmpdir(NULL), *a = ct_path(dir, "dict.msnap"), *b = ct_path(dir, "nodict.msnap"),
+         *c = ct_path(dir, "series.msnap");
+    ct_target t;
+    start_map_target(&t, dir, NULL);
+    ct_result r;
+    capture(&r, 10, "-p", pidstr(t.pid), "-o", a, "-q", NULL);
+    expect(&r, 0, "default codec", NULL);
+    ct_result_free(&r);
+    expect_codec(a, 1, MS_CODEC_ZSTD_DICT1, 1);
+    capture(&r, 10, "-p", pidstr(t.pid), "-o", b, "-q", "--no-dict", NULL);
+    expect(&r, 0, "--no-dict", NULL);
+    ct_result_free(&r);
+    expect_codec(b, 0, MS_CODEC_ZSTD, 1);
+    expect_complete(b);
+    capture(&r, 10, "-p", pidstr(t.pid), "-o", c, "-q", "--no-dict", "-i", "0.05", "-n", "2", NULL);
+    expect(&r, 0, "--no-dict series", NULL);
+    ct_result_free(&r);
+    expect_codec(c, 0, MS_CODEC_ZSTD, 2);
+    capture(&r, 10, "-p", pidstr(t.pid), "-o", a, "-q", "--append", "--no-dict", NULL);
+    expect(&r, 0, "--append --no-dict", NULL);
+    ct_result_free(&r);
+    size_t n;
+    ms_snapshot **s = ct_read_snapshots(a, &n, NULL);
+    if (n != 2 || ms_snapshot_codec(s[0]) != MS_CODEC_ZSTD_DICT1 || ms_snapshot_codec(s[1]) != MS_CODEC_ZSTD)
+        fail_msg("%s after --append --no-dict: %zu snapshots, codecs %u and %u", a, n, n ? ms_snapshot_codec(s[0]) : 0,
+                 n > 1 ? ms_snapshot_codec(s[1]) : 0);
+    ct_free_snapshots(s, n);
+    expect_complete(a);
+    ct_target_stop(&t);
+    free(a);
+    free(b);
+    free(c);
     free(dir);
 }
 
@@ -649,6 +712,7 @@ int main(void)
         cmocka_unit_test_teardown(test_existing_output, ct_teardown),
         cmocka_unit_test_teardown(test_append, ct_teardown),
         cmocka_unit_test_teardown(test_usage_errors, ct_teardown),
+        cmocka_unit_test_teardown(test_no_dict, ct_teardown),
         cmocka_unit_test_teardown(test_target_exits_mid_series, ct_teardown),
         cmocka_unit_test_teardown(test_sigterm_series, ct_teardown),
         cmocka_unit_test_teardown(test_disk_full_series, ct_teardown),

@@ -32,10 +32,12 @@ check "info no file" 2 "$ms" info;        expect "info no file" "$tmp/err" 'no F
 check "info bad opt" 2 "$ms" info --bogus x; expect "info bad opt" "$tmp/err" 'unknown option --bogus'
 check "dump --help" 0 "$ms" dump --help;  expect "dump --help" "$tmp/out" 'JSON Lines'
 check "help dump" 0 "$ms" help dump;      expect "help dump" "$tmp/out" '^usage: memsnap dump'
-check "version" 0 "$ms" --version;        expect "version" "$tmp/out" '^memsnap [0-9]+\.[0-9]+\.[0-9]+ \(\.msnap format 1\.0\)'
+check "version" 0 "$ms" --version;        expect "version" "$tmp/out" '^memsnap [0-9]+\.[0-9]+\.[0-9]+ \(\.msnap format 1\.1\)'
 
-# a real capture of a process we start
+# a real capture of a process we start (once it is sleep: right after the
+# fork it is still a copy of this shell)
 sleep 30 & pid=$!
+for _ in $(seq 100); do [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = sleep ] && break; sleep 0.02; done
 check "capture" 0 "$cap" -q -p "$pid" -o "$tmp/a.msnap" -i 0.05 -n 3
 kill "$pid"; wait "$pid" 2>/dev/null; pid=
 check "info good" 0 "$ms" info "$tmp/a.msnap"
@@ -46,13 +48,17 @@ empty "info good" "$tmp/err"
 check "dump good" 0 "$ms" dump "$tmp/a.msnap"
 [ "$(wc -l <"$tmp/out")" -eq 3 ] && pass=$((pass+1)) || { echo "FAIL: dump good: expected 3 lines"; failn=$((failn+1)); }
 if command -v python3 >/dev/null; then
+  cp "$tmp/out" "$tmp/dump.jsonl" # check() writes python's own output to $tmp/out
   check "dump is JSON" 0 python3 -c '
 import json, sys
+n = 0
 for line in open(sys.argv[1]):
     d = json.loads(line)
-    assert d["format"] == "1.0" and d["sections"]["mappings"], d.keys()
+    assert d["format"] == "1.1" and d["sections"]["mappings"], d.keys()
     assert d["sections"]["process"][0]["comm"] == "sleep"
-' "$tmp/out"
+    n += 1
+assert n == 3, n
+' "$tmp/dump.jsonl"
 fi
 
 # bad files: one line naming file and byte offset, exit 1; other files still processed

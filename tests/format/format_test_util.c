@@ -199,6 +199,12 @@ void tf_assert_snapshot_equal(const ms_snapshot *a, const ms_snapshot *b)
     assert_int_equal(ao, bo);
     assert_int_equal(ac, bc);
     assert_int_equal(ar, br);
+    assert_int_equal(ms_snapshot_codec(a), ms_snapshot_codec(b));
+    tf_assert_content_equal(a, b);
+}
+
+void tf_assert_content_equal(const ms_snapshot *a, const ms_snapshot *b)
+{
     assert_int_equal(ms_snapshot_nsections(a), ms_snapshot_nsections(b));
     for (size_t i = 0; i < ms_snapshot_nsections(a); i++) {
         const ms_section *sa = ms_snapshot_section_at(a, i), *sb = ms_snapshot_section_at(b, i);
@@ -546,9 +552,14 @@ void tf_sample_check(const ms_snapshot *s, unsigned seq, size_t noise)
 
 unsigned char *tf_sample_file(const char *path, unsigned n, const size_t *noise, size_t *len)
 {
+    return tf_sample_file_z(path, n, noise, 3, len);
+}
+
+unsigned char *tf_sample_file_z(const char *path, unsigned n, const size_t *noise, int zlevel, size_t *len)
+{
     int err = 1;
     char msg[512] = "";
-    ms_writer *w = ms_writer_open(path, MS_TRUNCATE, "memsnap-test", 3, &err, msg, sizeof msg);
+    ms_writer *w = ms_writer_open(path, MS_TRUNCATE, "memsnap-test", zlevel, &err, msg, sizeof msg);
     if (!w) fail_msg("ms_writer_open %s: %s (%s)", path, msg, ms_errname(err));
     for (unsigned i = 0; i < n; i++) tf_sample_write(w, i, noise ? noise[i] : 0);
     assert_int_equal(ms_writer_count(w), n);
@@ -573,6 +584,7 @@ size_t tf_records(const unsigned char *file, size_t len, tf_record *recs, size_t
         r->comp = ms_get_le64(file + off + 8);
         r->raw = ms_get_le64(file + off + 16);
         r->end = off + r->hsize + r->comp;
+        r->codec = file[off + 28];
         assert_true(r->end <= len);
         off = r->end;
     }
@@ -583,8 +595,13 @@ unsigned char *tf_record_payload(const unsigned char *file, const tf_record *rec
 {
     unsigned char *raw = malloc((size_t)rec->raw);
     assert_non_null(raw);
-    size_t got = ZSTD_decompress(raw, (size_t)rec->raw, file + rec->off + rec->hsize,
-                                 (size_t)rec->comp);
+    size_t dlen;
+    const void *dict = ms_codec_dict(rec->codec, &dlen);
+    ZSTD_DCtx *d = ZSTD_createDCtx();
+    assert_non_null(d);
+    size_t got = ZSTD_decompress_usingDict(d, raw, (size_t)rec->raw, file + rec->off + rec->hsize,
+                                           (size_t)rec->comp, dict, dlen);
+    ZSTD_freeDCtx(d);
     assert_false(ZSTD_isError(got));
     assert_int_equal(got, rec->raw);
     return raw;
@@ -592,10 +609,21 @@ unsigned char *tf_record_payload(const unsigned char *file, const tf_record *rec
 
 unsigned char *tf_record_build(const unsigned char *raw, size_t rawlen, size_t *len)
 {
-    size_t bound = ZSTD_compressBound(rawlen);
+    return tf_record_build_codec(raw, rawlen, MS_CODEC_ZSTD, len);
+}
+
+unsigned char *tf_record_build_codec(const unsigned char *raw, size_t rawlen, unsigned codec, size_t *len)
+{
+    size_t bound = ZSTD_compressBound(rawlen), dlen;
     unsigned char *rec = malloc(MS_RECORD_HEADER_SIZE + bound);
     assert_non_null(rec);
-    size_t comp = ZSTD_compress(rec + MS_RECORD_HEADER_SIZE, bound, raw, rawlen, 3);
+    const void *dict = ms_codec_dict(codec, &dlen);
+    ZSTD_CCtx *c = ZSTD_createCCtx();
+    assert_non_null(c);
+    assert_false(ZSTD_isError(ZSTD_CCtx_setParameter(c, ZSTD_c_compressionLevel, 3)));
+    if (dict) assert_false(ZSTD_isError(ZSTD_CCtx_loadDictionary(c, dict, dlen)));
+    size_t comp = ZSTD_compress2(c, rec + MS_RECORD_HEADER_SIZE, bound, raw, rawlen);
+    ZSTD_freeCCtx(c);
     assert_false(ZSTD_isError(comp));
     memset(rec, 0, MS_RECORD_HEADER_SIZE);
     memcpy(rec, MS_RECORD_MAGIC, 4);
@@ -603,7 +631,7 @@ unsigned char *tf_record_build(const unsigned char *raw, size_t rawlen, size_t *
     ms_put_le64(rec + 8, comp);
     ms_put_le64(rec + 16, rawlen);
     ms_put_le32(rec + 24, ms_crc32c(0, rec + MS_RECORD_HEADER_SIZE, comp));
-    rec[28] = MS_CODEC_ZSTD;
+    rec[28] = (unsigned char)codec;
     ms_put_le32(rec + 36, ms_crc32c(0, rec, 36));
     *len = MS_RECORD_HEADER_SIZE + comp;
     return rec;

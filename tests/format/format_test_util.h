@@ -88,6 +88,10 @@ void tf_readout_free(tf_readout *o);
 /* Asserts two snapshots hold the same record facts, sections and cells. */
 void tf_assert_snapshot_equal(const ms_snapshot *a, const ms_snapshot *b);
 
+/* Asserts two snapshots hold the same sections and cells (their records
+ * may differ: offset, codec, compressed size). */
+void tf_assert_content_equal(const ms_snapshot *a, const ms_snapshot *b);
+
 /* Touches every cell of every section through the public accessors and
  * asserts they agree with the section's column list (used on snapshots
  * parsed from damaged input: under ASan this proves the reader built
@@ -109,8 +113,11 @@ int tf_sample_try(ms_writer *w, unsigned seq, size_t noise, int durable);
 void tf_sample_check(const ms_snapshot *s, unsigned seq, size_t noise);
 
 /* Writes a file `path` (replacing it) of n sample snapshots, snapshot i with
- * noise[i] bytes (noise may be NULL: none), and returns its contents. */
+ * noise[i] bytes (noise may be NULL: none), and returns its contents. The
+ * writer's defaults (codec 2); tf_sample_file_z passes `zlevel` to
+ * ms_writer_open (e.g. 3 | MS_ZLEVEL_NO_DICT for codec 1). */
 unsigned char *tf_sample_file(const char *path, unsigned n, const size_t *noise, size_t *len);
+unsigned char *tf_sample_file_z(const char *path, unsigned n, const size_t *noise, int zlevel, size_t *len);
 
 /* --------------------------------------------------------------- records */
 
@@ -121,18 +128,24 @@ typedef struct {
     uint64_t comp;    /* compressed payload bytes */
     uint64_t raw;     /* decompressed payload bytes */
     uint64_t end;     /* first byte after the record */
+    unsigned codec;   /* MS_CODEC_* */
 } tf_record;
 
 /* Lists the records of a well-formed file buffer (at most max); returns
  * how many. */
 size_t tf_records(const unsigned char *file, size_t len, tf_record *recs, size_t max);
 
-/* Decompresses a record's payload; returns a malloc'd buffer of rec->raw bytes. */
+/* Decompresses a record's payload (with dictionary #1 for codec 2);
+ * returns a malloc'd buffer of rec->raw bytes. */
 unsigned char *tf_record_payload(const unsigned char *file, const tf_record *rec);
 
-/* Builds a complete v1 record (header with valid checksums + zstd frame)
- * around `raw`; returns a malloc'd buffer, its size in *len. */
+/* Builds a complete codec-1 record (header with valid checksums + zstd
+ * frame) around `raw`; returns a malloc'd buffer, its size in *len. */
 unsigned char *tf_record_build(const unsigned char *raw, size_t rawlen, size_t *len);
+
+/* The same with `codec` (MS_CODEC_ZSTD, or MS_CODEC_ZSTD_DICT1: the frame
+ * made with dictionary #1 and naming its id). */
+unsigned char *tf_record_build_codec(const unsigned char *raw, size_t rawlen, unsigned codec, size_t *len);
 
 /* The on-disk encoding byte of column `col` of section `type` in a raw
  * payload, or 0 if absent. */

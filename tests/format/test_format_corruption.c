@@ -554,6 +554,7 @@ static void test_versions(void **state)
     co_state *st = co_get(state);
     unsigned char *b = co_copy(st);
     ms_put_le16(b + 8, 2); /* a newer major: refused, whatever follows */
+    ms_put_le16(b + 10, 0);
     co_fix_file_crc(b);
     co_expect_open_error(b, st->len, MS_ERR_VERSION, "byte 8: format version 2.0");
     ms_put_le16(b + 8, 0);
@@ -602,7 +603,7 @@ static void test_versions(void **state)
     co_fix_record_crc(b2 + r0);
     memset(b2 + r0 + 40, 0x5a, 12);
     memcpy(b2 + r0 + 52, st->file + r0 + 40, st->len - (size_t)r0 - 40);
-    co_expect_sample(b2, len2, 1, 0);
+    co_expect_sample(b2, len2, 1, MS_FORMAT_MINOR); /* the sample file is 1.1: codec-2 records */
     /* its header size is checked once the CRC has vouched for it */
     static const uint32_t bad_sizes[] = {36, 42, 4100, 0};
     for (size_t i = 0; i < sizeof bad_sizes / sizeof bad_sizes[0]; i++) {
@@ -638,8 +639,10 @@ static void test_reserved_fields(void **state)
         size_t err_at;
         int want;
     } cases[] = {
-        {28, 2, 28, MS_ERR_UNSUPPORTED},   /* a later version's codec */
+        {28, 3, 28, MS_ERR_UNSUPPORTED},   /* a later version's codec */
+        {28, 255, 28, MS_ERR_UNSUPPORTED},
         {28, 0, 28, MS_ERR_UNSUPPORTED},
+        {28, 1, 40, MS_ERR_ZSTD},          /* codec 1 on a frame that needs dictionary #1 */
         {29, 1, 29, MS_ERR_CORRUPT},       /* reserved */
         {35, 0x80, 35, MS_ERR_CORRUPT},    /* reserved, last byte */
     };

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <zstd.h>
 
 /* ---------------------------------------------------------------- fixture */
@@ -1258,12 +1259,19 @@ static void test_crc32c(void **state)
 
 /* ----------------------------------------------- SPEC.md appendix A, 5.4 */
 
-/* SPEC.md appendix A: the file header written with this writer id. */
+/* SPEC.md appendix A: the file header written with this writer id, for
+ * codec-1 records (MS_ZLEVEL_NO_DICT: format 1.0) and by default (1.1). */
 static const unsigned char rt_spec_header[64] = {
     0x89, 0x4d, 0x53, 0x4e, 0x41, 0x50, 0x0d, 0x0a, 0x01, 0x00, 0x00, 0x00, 0x40, 0x00, 0x00, 0x00,
     0x6d, 0x65, 0x6d, 0x73, 0x6e, 0x61, 0x70, 0x2d, 0x63, 0x61, 0x70, 0x74, 0x75, 0x72, 0x65, 0x20,
     0x30, 0x2e, 0x31, 0x2e, 0x30, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
     0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x3a, 0x81, 0xf9, 0x75,
+};
+static const unsigned char rt_spec_header_11[64] = {
+    0x89, 0x4d, 0x53, 0x4e, 0x41, 0x50, 0x0d, 0x0a, 0x01, 0x00, 0x01, 0x00, 0x40, 0x00, 0x00, 0x00,
+    0x6d, 0x65, 0x6d, 0x73, 0x6e, 0x61, 0x70, 0x2d, 0x63, 0x61, 0x70, 0x74, 0x75, 0x72, 0x65, 0x20,
+    0x30, 0x2e, 0x31, 0x2e, 0x30, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x73, 0x77, 0x05, 0x94,
 };
 
 /* SPEC.md section 5.4: the 106-byte payload of the example snapshot. */
@@ -1277,21 +1285,30 @@ static const unsigned char rt_spec_payload[106] = {
     0x08, 0x00, 0x0a, 0x03, 0x01, 0x01, 0x45, 0x05, 0x0c, 0x80, 0x10, 0x02, 0x02,
 };
 
-/* SPEC.md appendix A: the record header of that payload at level 9 (the
- * compressed size and payload CRC depend on zstd's output). */
+/* SPEC.md appendix A: the record header of that payload at level 9, with
+ * codec 1 and with codec 2 (the compressed size and payload CRC depend on
+ * zstd's output: zstd 1.5 made these). */
 static const unsigned char rt_spec_record[40] = {
     0x4d, 0x53, 0x52, 0x43, 0x28, 0x00, 0x00, 0x00, 0x77, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
     0x6a, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xf9, 0xbd, 0x19, 0xa1, 0x01, 0x00, 0x00, 0x00,
     0x00, 0x00, 0x00, 0x00, 0x49, 0x51, 0xb3, 0xd1,
 };
+static const unsigned char rt_spec_record_2[40] = {
+    0x4d, 0x53, 0x52, 0x43, 0x28, 0x00, 0x00, 0x00, 0x50, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x6a, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xa3, 0xc8, 0x92, 0x7f, 0x02, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x24, 0x57, 0x4d, 0x49,
+};
 
-static void test_spec_vectors(void **state)
+/* Writes the example snapshot of SPEC.md 5.4 with `zlevel` and checks the
+ * file against the spec's header, record header and payload. */
+static void rt_spec_write(const char *dir, int zlevel, const unsigned char *want_header,
+                          const unsigned char *want_record, uint64_t want_comp)
 {
-    /* the writer produces the spec's bytes */
-    char *path = tf_path(*state, "spec.msnap");
+    char *path = tf_path(dir, "spec.msnap");
+    unlink(path);
     int err;
     char msg[256];
-    ms_writer *w = ms_writer_open(path, MS_CREATE, "memsnap-capture 0.1.0", 9, &err, msg, sizeof msg);
+    ms_writer *w = ms_writer_open(path, MS_CREATE, "memsnap-capture 0.1.0", zlevel, &err, msg, sizeof msg);
     if (!w) fail_msg("open: %s", msg);
     ms_table *snap = ms_table_new(MS_SEC_SNAPSHOT), *ps = ms_table_new(MS_SEC_PROC_STATUS);
     ms_table *maps = ms_table_new(MS_SEC_MAPPINGS);
@@ -1324,19 +1341,21 @@ static void test_spec_vectors(void **state)
     ms_table_free(maps);
     size_t len;
     unsigned char *file = tf_read_file(path, &len);
-    assert_memory_equal(file, rt_spec_header, 64);
+    assert_memory_equal(file, want_header, 64);
     tf_record rec;
     assert_int_equal(tf_records(file, len, &rec, 1), 1);
     const unsigned char *h = file + 64;
     assert_memory_equal(h, "MSRC\x28\0\0\0", 8);
     assert_int_equal(rec.raw, sizeof rt_spec_payload);
     assert_int_equal(ms_get_le32(h + 24), ms_crc32c(0, h + 40, (size_t)rec.comp));
-    assert_int_equal(h[28], 1);
+    assert_int_equal(h[28], want_record[28]);
     for (int i = 29; i < 36; i++) assert_int_equal(h[i], 0);
     assert_int_equal(ms_get_le32(h + 36), ms_crc32c(0, h, 36));
-    assert_memory_equal(h + 16, rt_spec_record + 16, 8); /* raw_size */
-    if (rec.comp == 119) /* the zstd of appendix A: the same frame, so the same header and CRCs */
-        assert_memory_equal(h, rt_spec_record, sizeof rt_spec_record);
+    assert_memory_equal(h + 16, want_record + 16, 8); /* raw_size */
+    if (rec.comp == want_comp) /* the zstd of appendix A: the same frame, so the same header and CRCs */
+        assert_memory_equal(h, want_record, 40);
+    if (h[28] == MS_CODEC_ZSTD_DICT1) assert_int_equal(ZSTD_getDictID_fromFrame(h + 40, (size_t)rec.comp), MS_DICT1_ID);
+    else assert_int_equal(ZSTD_getDictID_fromFrame(h + 40, (size_t)rec.comp), 0);
     unsigned char *raw = tf_record_payload(file, &rec);
     assert_memory_equal(raw, rt_spec_payload, sizeof rt_spec_payload);
     unsigned long long fcs = ZSTD_getFrameContentSize(h + 40, (size_t)rec.comp);
@@ -1344,6 +1363,17 @@ static void test_spec_vectors(void **state)
     free(raw);
     free(file);
     free(path);
+}
+
+static void test_spec_vectors(void **state)
+{
+    /* the writer produces the spec's bytes */
+    rt_spec_write(*state, 9 | MS_ZLEVEL_NO_DICT, rt_spec_header, rt_spec_record, 119);
+    rt_spec_write(*state, 9, rt_spec_header_11, rt_spec_record_2, 80);
+    static const struct {
+        const char *name, *unit;
+        uint64_t value;
+    } kv[] = {{"VmRSS", "kB", 20480}, {"VmSwap", "kB", 0}, {"Threads", NULL, 4}};
 
     /* the reader decodes the spec's bytes into the spec's values */
     ms_snapshot *s = NULL;

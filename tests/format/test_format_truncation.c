@@ -5,7 +5,9 @@
  * read from a real file shortened with ftruncate. The reader must return
  * exactly the records that end at or before the cut, then MS_ERR_END at a
  * record boundary or MS_ERR_TRUNCATED naming the incomplete record's start.
- * A zero-filled tail (what a crash can leave) is a truncation too.
+ * A zero-filled tail (what a crash can leave) is a truncation too. The
+ * sample's records are codec 2 (the writer's default); every prefix is also
+ * tried on a file of codec-1 records.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -31,6 +33,8 @@ typedef struct {
     size_t len;
     tf_record recs[TR_NSNAP];
     tf_readout full; /* the whole file, read once */
+    int zlevel;      /* ms_writer_open's zlevel for the sample file */
+    unsigned codec;  /* the codec its records must have */
 } tr_state;
 
 /* Only what cannot fail happens here: cmocka skips the teardown of a
@@ -40,7 +44,19 @@ static int tr_setup(void **state)
     tr_state *st = calloc(1, sizeof *st);
     if (!st) return -1;
     st->dir = tf_tmpdir();
+    st->zlevel = 3;
+    st->codec = MS_CODEC_ZSTD_DICT1;
     *state = st;
+    return 0;
+}
+
+/* The same with codec-1 records (plain zstd, what a 1.0 writer wrote). */
+static int tr_setup_codec1(void **state)
+{
+    if (tr_setup(state)) return -1;
+    tr_state *st = *state;
+    st->zlevel = 3 | MS_ZLEVEL_NO_DICT;
+    st->codec = MS_CODEC_ZSTD;
     return 0;
 }
 
@@ -51,8 +67,9 @@ static tr_state *tr_get(void **state)
     tr_state *st = *state;
     if (st->file) return st;
     st->path = tf_path(st->dir, "trunc.msnap");
-    st->file = tf_sample_file(st->path, TR_NSNAP, tr_noise, &st->len);
+    st->file = tf_sample_file_z(st->path, TR_NSNAP, tr_noise, st->zlevel, &st->len);
     assert_int_equal(tf_records(st->file, st->len, st->recs, TR_NSNAP), TR_NSNAP);
+    for (unsigned i = 0; i < TR_NSNAP; i++) assert_int_equal(st->recs[i].codec, st->codec);
     tf_read_mem(st->file, st->len, "trunc.msnap", 0, 0, &st->full);
     tf_assert_err(st->full.rc, MS_ERR_END, st->full.msg);
     assert_int_equal(st->full.n, TR_NSNAP);
@@ -131,6 +148,12 @@ static int tr_cmp_size(const void *a, const void *b)
 {
     size_t x = *(const size_t *)a, y = *(const size_t *)b;
     return x < y ? 1 : x > y ? -1 : 0; /* descending */
+}
+
+/* The same over a file of codec-1 records. */
+static void test_every_prefix_in_memory_codec1(void **state)
+{
+    test_every_prefix_in_memory(state);
 }
 
 static void test_prefixes_of_a_real_file(void **state)
@@ -257,6 +280,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_every_prefix_in_memory, tr_setup, tr_teardown),
+        cmocka_unit_test_setup_teardown(test_every_prefix_in_memory_codec1, tr_setup_codec1, tr_teardown),
         cmocka_unit_test_setup_teardown(test_prefixes_of_a_real_file, tr_setup, tr_teardown),
         cmocka_unit_test_setup_teardown(test_zero_filled_tail, tr_setup, tr_teardown),
         cmocka_unit_test_setup_teardown(test_not_a_file, tr_setup, tr_teardown),

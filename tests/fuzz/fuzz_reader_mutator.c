@@ -8,6 +8,9 @@
  * record, decompresses its payload, lets libFuzzer mutate the payload,
  * recompresses it and rewrites the record header (sizes and both CRCs),
  * so mutated sections reach ms_payload_parse through the whole reader.
+ * A codec-2 record is decompressed and recompressed with dictionary #1
+ * (ms_codec_dict), so its frame keeps naming the dictionary and the
+ * mutation reaches the payload parser through the codec-2 path too.
  * The other half, and whenever the input has no usable record, it is
  * libFuzzer's own mutation. Linked only into the libFuzzer executable
  * (replay builds have no LLVMFuzzerMutate).
@@ -64,23 +67,30 @@ static size_t mut_payload(uint8_t *data, size_t size, size_t max_size, unsigned 
     uint32_t hsize = mut_le32(data + at + 4);
     size_t comp = (size_t)mut_le64(data + at + 8);
     uint8_t *frame = data + at + hsize;
+    size_t dlen;
+    const void *dict = ms_codec_dict(data[at + 28], &dlen); /* NULL for codec 1 (and unknown codecs) */
     unsigned long long raw = ZSTD_getFrameContentSize(frame, comp);
     if (raw == ZSTD_CONTENTSIZE_UNKNOWN || raw == ZSTD_CONTENTSIZE_ERROR || raw > MUT_MAX_RAW / 2) return 0;
     size_t cap = (size_t)raw * 2 + 64;
     uint8_t *p = malloc(cap);
-    if (!p) return 0;
-    size_t got = ZSTD_decompress(p, cap, frame, comp);
-    if (ZSTD_isError(got)) {
+    ZSTD_DCtx *d = ZSTD_createDCtx();
+    int opened = p && d;
+    size_t got = opened ? ZSTD_decompress_usingDict(d, p, cap, frame, comp, dict, dlen) : 0;
+    ZSTD_freeDCtx(d);
+    if (!opened || ZSTD_isError(got)) {
         free(p);
         return 0;
     }
     size_t nraw = LLVMFuzzerMutate(p, got, cap);
     size_t bound = ZSTD_compressBound(nraw);
     uint8_t *z = malloc(bound);
-    size_t zn = z ? ZSTD_compress(z, bound, p, nraw, 1) : 0;
+    ZSTD_CCtx *c = ZSTD_createCCtx();
+    int made = z && c;
+    size_t zn = made ? ZSTD_compress_usingDict(c, z, bound, p, nraw, dict, dlen, 1) : 0;
+    ZSTD_freeCCtx(c);
     free(p);
     size_t tail = size - at - hsize - comp; /* bytes after the record */
-    if (!z || ZSTD_isError(zn) || at + hsize + zn + tail > max_size) {
+    if (!made || ZSTD_isError(zn) || at + hsize + zn + tail > max_size) {
         free(z);
         return 0;
     }

@@ -10,9 +10,10 @@
  *
  * Reader seeds are written through the public writer, covering every
  * known section and column, multi-snapshot files, empty tables and
- * unknown section types and column ids; each is also written with one
- * extra trailing byte, because fuzz_reader picks its checksum mode from
- * the input's size parity. Payload seeds are the decompressed payloads of
+ * unknown section types and column ids; each with codec-1 records (NAME)
+ * and with codec-2 records (NAME_codec2: zstd with dictionary #1, the
+ * writer's default), and each also with one extra trailing byte, because
+ * fuzz_reader picks its checksum mode from the input's size parity. Payload seeds are the decompressed payloads of
  * every reader seed plus payloads built by hand for what the writer never
  * emits: unknown encodings, the required flag, unknown section bodies.
  */
@@ -271,12 +272,16 @@ static void seed_payloads_of(const char *name, const unsigned char *f, size_t n)
 
 static void seed_reader_files(void)
 {
-    for (size_t i = 0; i < sizeof seeds / sizeof seeds[0]; i++) {
-        char path[4096], name[256];
-        snprintf(path, sizeof path, "%s/reader/%s.msnap", seed_dir, seeds[i].name);
+    for (size_t k = 0; k < 2 * sizeof seeds / sizeof seeds[0]; k++) {
+        size_t i = k / 2;
+        int codec2 = k & 1;
+        char path[4096], name[256], base[200];
+        snprintf(base, sizeof base, "%s%s", seeds[i].name, codec2 ? "_codec2" : "");
+        snprintf(path, sizeof path, "%s/reader/%s.msnap", seed_dir, base);
         int err;
         char msg[512];
-        ms_writer *w = ms_writer_open(path, MS_TRUNCATE, "make_seeds", 3, &err, msg, sizeof msg);
+        ms_writer *w = ms_writer_open(path, MS_TRUNCATE, "make_seeds", codec2 ? 3 : 3 | MS_ZLEVEL_NO_DICT, &err, msg,
+                                      sizeof msg);
         if (!w) seed_die(path, msg);
         seeds[i].fill(w);
         seed_check(ms_writer_close(w), path);
@@ -288,10 +293,10 @@ static void seed_reader_files(void)
         if (!g) seed_die(path, "out of memory");
         memcpy(g, f, n);
         g[n] = 'x';
-        snprintf(name, sizeof name, "%s_plus1.msnap", seeds[i].name);
+        snprintf(name, sizeof name, "%s_plus1.msnap", base);
         seed_write("reader", name, g, n + 1);
         free(g);
-        seed_payloads_of(seeds[i].name, f, n);
+        if (!codec2) seed_payloads_of(seeds[i].name, f, n); /* the same payloads either way */
         free(f);
     }
 }

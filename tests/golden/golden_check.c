@@ -9,14 +9,17 @@
  *       through ms_reader_open and ms_reader_open_mem, and both renderings
  *       must agree. --write (re)creates the .txt files instead: only for
  *       a new golden file, never in a test.
+ *       A record of a codec other than 1 (zstd) says so in its snapshot
+ *       line ("codec 2"), so that renderings of 1.0 files stay as they were.
  *   golden_check errors DIR
- *       Every line "FILE ERROR SNAPSHOTS OFFSET AT" of DIR/MANIFEST: FILE
- *       must fail with ERROR (ms_errname) at AT ("open" or "next") after
- *       exactly SNAPSHOTS good snapshots, at byte OFFSET
+ *       Every line "FILE ERROR SNAPSHOTS OFFSET AT [MESSAGE]" of
+ *       DIR/MANIFEST: FILE must fail with ERROR (ms_errname) at AT ("open"
+ *       or "next") after exactly SNAPSHOTS good snapshots, at byte OFFSET
  *       (ms_reader_error_offset; for "open" the offset in the message),
- *       with a message naming the file and containing "byte ", through
- *       both the file and the memory reader, and the error must stick.
- *       Every file of DIR must be listed, and every listed file exist.
+ *       with a message naming the file and containing "byte " (and
+ *       MESSAGE, the rest of the line, when given), through both the file
+ *       and the memory reader, and the error must stick. Every file of DIR
+ *       must be listed, and every listed file exist.
  *
  * One line per failure on stdout ("FAIL ..."), a summary line, exit 1 if
  * anything failed, 2 on a usage error.
@@ -184,8 +187,10 @@ static void render_reader(gc_buf *b, ms_reader *r)
     for (unsigned n = 0; (rc = ms_reader_next(r, &s)) == 0; n++) {
         uint64_t off, comp, raw;
         ms_snapshot_sizes(s, &off, &comp, &raw);
-        out(b, "snapshot %u: offset %llu, %llu compressed bytes, %llu raw bytes, %zu sections\n", n,
-            (unsigned long long)off, (unsigned long long)comp, (unsigned long long)raw,
+        char codec[16] = "";
+        if (ms_snapshot_codec(s) != MS_CODEC_ZSTD) snprintf(codec, sizeof codec, "codec %u, ", ms_snapshot_codec(s));
+        out(b, "snapshot %u: offset %llu, %s%llu compressed bytes, %llu raw bytes, %zu sections\n", n,
+            (unsigned long long)off, codec, (unsigned long long)comp, (unsigned long long)raw,
             ms_snapshot_nsections(s));
         for (size_t k = 0; k < ms_snapshot_nsections(s); k++) render_section(b, ms_snapshot_section_at(s, k));
         ms_snapshot_free(s);
@@ -297,6 +302,7 @@ static int cmd_decode(const char *dir, int write)
 typedef struct {
     char file[256], error[64], at[8];
     unsigned long long snapshots, offset;
+    char message[512];  /* "" or text the error message must contain */
 } manifest_line;
 
 /* Checks one MANIFEST line through one reader kind. */
@@ -341,6 +347,8 @@ static void check_error(const char *dir, const manifest_line *m, int path_mode)
         fail("%s (%s): error at byte %llu, want byte %llu: %s", m->file, kind, off, m->offset, msg);
     if (!strstr(msg, path) || !strstr(msg, "byte "))
         fail("%s (%s): the message does not name the file and a byte: %s", m->file, kind, msg);
+    if (m->message[0] && !strstr(msg, m->message))
+        fail("%s (%s): the message lacks \"%s\": %s", m->file, kind, m->message, msg);
     ms_reader_close(r);
     free(mem);
     free(path);
@@ -362,12 +370,14 @@ static int cmd_errors(const char *dir)
         char *p = line + strspn(line, " \t");
         if (*p == '#' || *p == '\n' || *p == 0) continue;
         manifest_line m;
-        char extra[2];
-        if (sscanf(p, "%255s %63s %llu %llu %7s %1s", m.file, m.error, &m.snapshots, &m.offset, m.at, extra) != 5 ||
+        int used = 0;
+        if (sscanf(p, "%255s %63s %llu %llu %7s%n", m.file, m.error, &m.snapshots, &m.offset, m.at, &used) != 5 ||
             (strcmp(m.at, "open") != 0 && strcmp(m.at, "next") != 0)) {
-            fail("%s:%u: not \"FILE ERROR SNAPSHOTS OFFSET open|next\": %s", mpath, lineno, p);
+            fail("%s:%u: not \"FILE ERROR SNAPSHOTS OFFSET open|next [MESSAGE]\": %s", mpath, lineno, p);
             continue;
         }
+        const char *rest = p + used + strspn(p + used, " \t");
+        snprintf(m.message, sizeof m.message, "%.*s", (int)strcspn(rest, "\n"), rest);
         size_t k = 0;
         while (k < nfiles && strcmp(files[k], m.file) != 0) k++;
         if (k == nfiles) {

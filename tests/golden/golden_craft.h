@@ -34,7 +34,7 @@
 #define GC_RH_COMP 8u        /* u64: compressed payload bytes */
 #define GC_RH_RAW 16u        /* u64: decompressed payload bytes */
 #define GC_RH_PCRC 24u       /* u32: CRC-32C of the compressed payload */
-#define GC_RH_CODEC 28u      /* u8: 1 = zstd */
+#define GC_RH_CODEC 28u      /* u8: 1 = zstd, 2 = zstd with dictionary #1 */
 #define GC_RH_CRC 36u        /* u32: CRC-32C of bytes 0..35; extension bytes follow */
 
 /* Section flags (SPEC.md 4.1) and column encodings (SPEC.md 5.3): the

@@ -1,13 +1,16 @@
 /*
- * make_golden.c - writes the v1.0 golden files (tests/golden/README.md).
+ * make_golden.c - writes the golden files (tests/golden/README.md).
  *
- * Usage: make_golden OUTDIR. Run once, by hand, when a format version is
- * released; its output is committed under tests/golden/vMAJOR.MINOR/ and
- * from then on the committed bytes are the truth, not this program: tests
- * never run it. It is kept to show how each file was made and to make
- * the next version's files. Every value is fixed (ids, times, sizes; zstd
- * level 3), so a run gives the same content on every machine.
+ * Usage: make_golden OUTDIR: writes OUTDIR/v1.0/ and OUTDIR/v1.1/, which
+ * must exist. Run once, by hand, when a format version is released; its
+ * output is committed under tests/golden/vMAJOR.MINOR/ and from then on
+ * the committed bytes are the truth, not this program: tests never run it.
+ * It is kept to show how each file was made and to make the next version's
+ * files. Every value is fixed (ids, times, sizes; zstd level 3), so a run
+ * gives the same content on every machine (the compressed bytes depend on
+ * the zstd version).
  *
+ * v1.0/ (codec 1: plain zstd, as a 1.0 writer wrote them)
  *   empty.msnap          a file header and no snapshot (a capture that stopped at once)
  *   minimal.msnap        one snapshot holding only the snapshot section
  *   full.msnap           one snapshot with every section type and every column of
@@ -20,6 +23,12 @@
  *                        longer (a newer minor must be read, its extensions skipped)
  *   methods.msnap        every column encoding of SPEC.md 5.3: a snapshot the writer
  *                        encoded, then one built by hand with every type, method and shift
+ *
+ * v1.1/ (codec 2: zstd with built-in dictionary #1, SPEC.md 3.5)
+ *   full.msnap           full.msnap's snapshot, written with codec 2
+ *   series.msnap         series.msnap's snapshots, written with codec 2
+ *   mixed.msnap          a 1.0 file (header and two codec-1 snapshots) to which a 1.1
+ *                        writer appended two codec-2 snapshots: the header stays 1.0
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,7 +40,9 @@
 #define GOLDEN_WRITER "memsnap-golden 1.0"
 #define GOLDEN_ZLEVEL 3
 
-static const char *out_dir;
+static const char *out_dir; /* the folder of the version being written */
+static int zlevel;           /* the writer's zlevel argument for it */
+static const char *writer;   /* and its writer id */
 
 static void ok(int rc, const char *what)
 {
@@ -43,7 +54,7 @@ static ms_writer *golden_open(const char *name)
     char path[4096], msg[512];
     int err;
     snprintf(path, sizeof path, "%s/%s", out_dir, name);
-    ms_writer *w = ms_writer_open(path, MS_TRUNCATE, GOLDEN_WRITER, GOLDEN_ZLEVEL, &err, msg, sizeof msg);
+    ms_writer *w = ms_writer_open(path, MS_TRUNCATE, writer, zlevel, &err, msg, sizeof msg);
     if (!w) gc_die(path, msg);
     return w;
 }
@@ -393,56 +404,80 @@ static void make_full(void)
     golden_close(w);
 }
 
+/* Snapshot `seq` of a process whose heap grows, one minute apart. */
+static void series_snapshot(ms_writer *w, uint64_t seq)
+{
+    uint64_t heap_kib = 4096 + seq * seq * 1024;
+    ok(ms_writer_begin(w), "begin");
+    add(w, snapshot_section(seq));
+
+    ms_table *t = tab(MS_SEC_PROCESS);
+    row(t);
+    u(t, MS_PROC_PID, 4242);
+    u(t, MS_PROC_PPID, 1);
+    s(t, MS_PROC_COMM, "python3");
+    u(t, MS_PROC_THREADS, 1 + seq % 3);
+    add(w, t);
+
+    t = tab(MS_SEC_MAPPINGS);
+    static const char *const paths[] = {"/usr/bin/python3.11", "[heap]", "/usr/lib/x86_64-linux-gnu/libc.so.6",
+                                        "[stack]"};
+    uint64_t starts[] = {0x55d0c0a00000ull, 0x55d0c1b00000ull, 0x7f1e2d400000ull, 0x7ffc1e000000ull};
+    uint64_t kibs[] = {132, heap_kib, 1652, 132};
+    for (size_t k = 0; k < 4; k++) {
+        row(t);
+        u(t, MS_MAP_START, starts[k]);
+        u(t, MS_MAP_END, starts[k] + kibs[k] * 1024);
+        u(t, MS_MAP_PERMS, k == 1 || k == 3 ? 0x13 : 0x15);
+        s(t, MS_MAP_PATH, paths[k]);
+        u(t, MS_MAP_SIZE, kibs[k]);
+        u(t, MS_MAP_RSS, k == 1 ? heap_kib - 100 * seq : kibs[k] / 2);
+        u(t, MS_MAP_PSS, k == 1 ? heap_kib - 100 * seq : kibs[k] / 4);
+    }
+    add(w, t);
+
+    t = tab(MS_SEC_ROLLUP);
+    row(t);
+    s(t, MS_KV_NAME, "Rss");
+    u(t, MS_KV_VALUE, heap_kib - 100 * seq + 66 + 826 + 66);
+    s(t, MS_KV_UNIT, "kB");
+    add(w, t);
+
+    t = tab(MS_SEC_PY_GC);
+    for (uint64_t g = 0; g < 3; g++) {
+        row(t);
+        u(t, MS_GC_GENERATION, g);
+        u(t, MS_GC_COUNT, (seq * 97 + g * 13) % 700);
+    }
+    add(w, t);
+    end(w);
+}
+
 /* Five snapshots one minute apart of a process whose heap grows. */
 static void make_series(void)
 {
     ms_writer *w = golden_open("series.msnap");
-    for (uint64_t seq = 0; seq < 5; seq++) {
-        uint64_t heap_kib = 4096 + seq * seq * 1024;
-        ok(ms_writer_begin(w), "begin");
-        add(w, snapshot_section(seq));
+    for (uint64_t seq = 0; seq < 5; seq++) series_snapshot(w, seq);
+    golden_close(w);
+}
 
-        ms_table *t = tab(MS_SEC_PROCESS);
-        row(t);
-        u(t, MS_PROC_PID, 4242);
-        u(t, MS_PROC_PPID, 1);
-        s(t, MS_PROC_COMM, "python3");
-        u(t, MS_PROC_THREADS, 1 + seq % 3);
-        add(w, t);
-
-        t = tab(MS_SEC_MAPPINGS);
-        static const char *const paths[] = {"/usr/bin/python3.11", "[heap]", "/usr/lib/x86_64-linux-gnu/libc.so.6",
-                                            "[stack]"};
-        uint64_t starts[] = {0x55d0c0a00000ull, 0x55d0c1b00000ull, 0x7f1e2d400000ull, 0x7ffc1e000000ull};
-        uint64_t kibs[] = {132, heap_kib, 1652, 132};
-        for (size_t k = 0; k < 4; k++) {
-            row(t);
-            u(t, MS_MAP_START, starts[k]);
-            u(t, MS_MAP_END, starts[k] + kibs[k] * 1024);
-            u(t, MS_MAP_PERMS, k == 1 || k == 3 ? 0x13 : 0x15);
-            s(t, MS_MAP_PATH, paths[k]);
-            u(t, MS_MAP_SIZE, kibs[k]);
-            u(t, MS_MAP_RSS, k == 1 ? heap_kib - 100 * seq : kibs[k] / 2);
-            u(t, MS_MAP_PSS, k == 1 ? heap_kib - 100 * seq : kibs[k] / 4);
-        }
-        add(w, t);
-
-        t = tab(MS_SEC_ROLLUP);
-        row(t);
-        s(t, MS_KV_NAME, "Rss");
-        u(t, MS_KV_VALUE, heap_kib - 100 * seq + 66 + 826 + 66);
-        s(t, MS_KV_UNIT, "kB");
-        add(w, t);
-
-        t = tab(MS_SEC_PY_GC);
-        for (uint64_t g = 0; g < 3; g++) {
-            row(t);
-            u(t, MS_GC_GENERATION, g);
-            u(t, MS_GC_COUNT, (seq * 97 + g * 13) % 700);
-        }
-        add(w, t);
-        end(w);
-    }
+/* A file begun by a 1.0 writer (codec 1) and continued by a 1.1 writer
+ * (codec 2), which keeps the existing header (SPEC.md 7). */
+static void make_mixed(void)
+{
+    char path[4096], msg[512];
+    int err;
+    snprintf(path, sizeof path, "%s/mixed.msnap", out_dir);
+    ms_writer *w = ms_writer_open(path, MS_TRUNCATE, GOLDEN_WRITER, GOLDEN_ZLEVEL | MS_ZLEVEL_NO_DICT, &err, msg,
+                                  sizeof msg);
+    if (!w) gc_die(path, msg);
+    series_snapshot(w, 0);
+    series_snapshot(w, 1);
+    golden_close(w);
+    w = ms_writer_open(path, MS_APPEND, "memsnap-golden 1.1", GOLDEN_ZLEVEL, &err, msg, sizeof msg);
+    if (!w) gc_die(path, msg);
+    series_snapshot(w, 2);
+    series_snapshot(w, 3);
     golden_close(w);
 }
 
@@ -820,10 +855,14 @@ static void make_methods(void)
 int main(int argc, char **argv)
 {
     if (argc != 2) {
-        fprintf(stderr, "usage: make_golden OUTDIR\n");
+        fprintf(stderr, "usage: make_golden OUTDIR (writes OUTDIR/v1.0/ and OUTDIR/v1.1/)\n");
         return 2;
     }
-    out_dir = argv[1];
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s/v1.0", argv[1]);
+    out_dir = dir;
+    zlevel = GOLDEN_ZLEVEL | MS_ZLEVEL_NO_DICT;
+    writer = GOLDEN_WRITER;
     make_empty();
     make_minimal();
     make_full();
@@ -831,5 +870,12 @@ int main(int argc, char **argv)
     make_forward();
     make_forward_minor();
     make_methods();
+
+    snprintf(dir, sizeof dir, "%s/v1.1", argv[1]);
+    zlevel = GOLDEN_ZLEVEL;
+    writer = "memsnap-golden 1.1";
+    make_full();
+    make_series();
+    make_mixed();
     return 0;
 }

@@ -4,7 +4,8 @@
  * MANIFEST line says what a reader must report (tests/golden/README.md).
  *
  * Usage: make_golden_errors GOLDEN_DIR OUT_DIR, e.g.
- *   make_golden_errors tests/golden/v1.0 tests/golden/errors
+ *   make_golden_errors tests/golden tests/golden/errors
+ * (GOLDEN_DIR holds v1.0/ and v1.1/, whose files the broken ones copy).
  * Run by hand when error files are added; its output (the files and
  * OUT_DIR/MANIFEST) is committed and tests never run it. The expected
  * error, snapshot count and byte offset are worked out here from how each
@@ -15,7 +16,8 @@
  * or record header is reported at the field that is wrong (its CRC field
  * for a CRC mismatch), a payload CRC mismatch at the payload's first byte,
  * a truncated record and anything wrong inside a payload at the start of
- * the record that holds it.
+ * the record that holds it. A MANIFEST line may end with text that the
+ * error message must contain (the errors of codec 2 have one).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,18 +30,28 @@
 static const char *out_dir;
 static FILE *manifest;
 
-/* The sources: minimal.msnap (one record), series.msnap (five) and
- * forward_minor.msnap (a 1.1 file with longer headers). */
-static unsigned char *mini, *series, *fwd;
-static size_t mini_len, series_len, fwd_len, rec[8], nrec, series_end;
+/* The sources: v1.0/minimal.msnap (one record), v1.0/series.msnap (five),
+ * v1.0/forward_minor.msnap (longer headers) and v1.1/series.msnap (the
+ * same five snapshots with codec 2). */
+static unsigned char *mini, *series, *fwd, *series2;
+static size_t mini_len, series_len, fwd_len, rec[8], nrec, series_end, series2_len, rec2[8], series2_end;
 
-static void emit(const char *name, const void *bytes, size_t n, const char *error, size_t snapshots,
-                 unsigned long long offset, const char *at, const char *why)
+/* Writes a broken file and its MANIFEST line (with the text its message
+ * must hold, if `message` is not NULL). */
+static void emit_msg(const char *name, const void *bytes, size_t n, const char *error, size_t snapshots,
+                     unsigned long long offset, const char *at, const char *why, const char *message)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", out_dir, name);
     gc_write_file(path, bytes, n);
-    fprintf(manifest, "# %s\n%s %s %zu %llu %s\n", why, name, error, snapshots, offset, at);
+    fprintf(manifest, "# %s\n%s %s %zu %llu %s%s%s\n", why, name, error, snapshots, offset, at, message ? " " : "",
+            message ? message : "");
+}
+
+static void emit(const char *name, const void *bytes, size_t n, const char *error, size_t snapshots,
+                 unsigned long long offset, const char *at, const char *why)
+{
+    emit_msg(name, bytes, n, error, snapshots, offset, at, why, NULL);
 }
 
 /* A copy of `src` (n bytes, `extra` spare bytes after). */
@@ -335,11 +347,26 @@ static void frame_rules(void)
          "next", "the second record declares one raw byte more than its zstd frame (CRC valid)");
     free(p);
 
+    /* Made for format 1.0 as "unknown_codec.msnap", when codec 2 was a later
+     * version's codec (a 1.0 reader still refuses it: MS_ERR_UNSUPPORTED at
+     * the codec byte). Format 1.1 defines codec 2, and this frame does not
+     * name its dictionary. */
     p = copy(series, series_len, 0);
     p[rec[1] + GC_RH_CODEC] = 2;
     gc_fix_record_crc(p + rec[1]);
-    emit("unknown_codec.msnap", p, series_len, "MS_ERR_UNSUPPORTED", 1, rec[1] + GC_RH_CODEC, "next",
-         "the second record names codec 2 (CRC valid): a later version's codec, 1.0 knows only zstd");
+    emit_msg("codec2_frame_without_dict.msnap", p, series_len, "MS_ERR_CORRUPT", 1, rec[1] + GC_RECORD_HEADER_SIZE,
+             "next",
+             "the second record names codec 2 (CRC valid), but its zstd frame was made without dictionary #1 "
+             "(this file was unknown_codec.msnap of format 1.0, when no codec 2 existed)",
+             "names no dictionary, but codec 2 frames must name memsnap's dictionary #1 (id 52563)");
+    free(p);
+
+    p = copy(series, series_len, 0);
+    p[rec[1] + GC_RH_CODEC] = 255;
+    gc_fix_record_crc(p + rec[1]);
+    emit_msg("unknown_codec_255.msnap", p, series_len, "MS_ERR_UNSUPPORTED", 1, rec[1] + GC_RH_CODEC, "next",
+             "the second record names codec 255 (CRC valid), which no version assigns (SPEC.md 3.1)",
+             "compression codec 255 is unknown to this reader (use a newer memsnap)");
     free(p);
 
     /* the frame's last 4 bytes are zstd's checksum of the content */
@@ -352,6 +379,63 @@ static void frame_rules(void)
     free(p);
 }
 
+/* Offset of the Dictionary_ID field in the zstd frame at `f` (RFC 8878
+ * 3.1.1.1: after the magic, the frame header descriptor and, unless the
+ * frame is single-segment, the window descriptor), and its size. */
+static size_t dict_id_field(const unsigned char *f, size_t *size)
+{
+    unsigned fhd = f[4];
+    static const size_t sizes[4] = {0, 1, 2, 4};
+    *size = sizes[fhd & 3];
+    return 5 + ((fhd & 0x20) ? 0 : 1);
+}
+
+/* Codec 2 (zstd with dictionary #1): v1.1/series.msnap damaged. */
+static void codec2_rules(void)
+{
+    unsigned char *p = copy(series2, series2_len, 0);
+    uint64_t comp = gc_get_le64(series2 + rec2[1] + GC_RH_COMP);
+    p[rec2[1] + GC_RECORD_HEADER_SIZE + comp / 2] ^= 0x10;
+    emit_msg("flip_codec2_payload.msnap", p, series2_len, "MS_ERR_CHECKSUM", 1, rec2[1] + GC_RECORD_HEADER_SIZE,
+             "next", "one bit in the middle of the second record's codec-2 payload flipped: the payload CRC fails",
+             "payload checksum mismatch");
+    free(p);
+
+    p = copy(series2, series2_len, 0);
+    p[rec2[1] + GC_RECORD_HEADER_SIZE + comp / 2] ^= 0x10;
+    gc_fix_payload_crc(p + rec2[1]);
+    emit_msg("flip_codec2_frame_rehashed.msnap", p, series2_len, "MS_ERR_ZSTD", 1, rec2[1] + GC_RECORD_HEADER_SIZE,
+             "next",
+             "the same bit flipped and the payload CRC recomputed: decompressing with dictionary #1 fails (damaged "
+             "block, or zstd's content checksum)",
+             "decompression failed");
+    free(p);
+
+    size_t idsize, at = dict_id_field(series2 + rec2[1] + GC_RECORD_HEADER_SIZE, &idsize);
+    if (idsize != 2 || gc_get_le16(series2 + rec2[1] + GC_RECORD_HEADER_SIZE + at) != MS_DICT1_ID)
+        gc_die("v1.1/series.msnap", "the second frame does not name dictionary #1 in 2 bytes");
+    p = copy(series2, series2_len, 0);
+    p[rec2[1] + GC_RECORD_HEADER_SIZE + at] ^= 0x01; /* 0xCD53 -> 0xCD52 */
+    gc_fix_payload_crc(p + rec2[1]);
+    emit_msg("codec2_wrong_dict_id.msnap", p, series2_len, "MS_ERR_CORRUPT", 1, rec2[1] + GC_RECORD_HEADER_SIZE,
+             "next", "the second record's codec-2 frame names dictionary id 52562, not 52563 (CRCs valid)",
+             "names dictionary id 52562, but codec 2 frames must name memsnap's dictionary #1 (id 52563)");
+    free(p);
+
+    p = copy(series2, series2_len, 0);
+    p[rec2[1] + GC_RH_CODEC] = 1;
+    gc_fix_record_crc(p + rec2[1]);
+    emit_msg("codec1_frame_with_dict.msnap", p, series2_len, "MS_ERR_ZSTD", 1, rec2[1] + GC_RECORD_HEADER_SIZE,
+             "next", "the second record names codec 1 (CRC valid), but its frame needs dictionary #1",
+             "decompression failed");
+    free(p);
+
+    uint64_t comp2 = gc_get_le64(series2 + rec2[2] + GC_RH_COMP);
+    emit_msg("trunc_in_codec2_payload.msnap", series2, rec2[2] + GC_RECORD_HEADER_SIZE + comp2 / 2,
+             "MS_ERR_TRUNCATED", 2, rec2[2], "next", "cut in the middle of the third record's codec-2 frame",
+             "snapshot #2 is incomplete");
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 3) {
@@ -359,14 +443,17 @@ int main(int argc, char **argv)
         return 2;
     }
     char path[4096];
-    snprintf(path, sizeof path, "%s/minimal.msnap", argv[1]);
+    snprintf(path, sizeof path, "%s/v1.0/minimal.msnap", argv[1]);
     mini = gc_read_file(path, &mini_len);
-    snprintf(path, sizeof path, "%s/series.msnap", argv[1]);
+    snprintf(path, sizeof path, "%s/v1.0/series.msnap", argv[1]);
     series = gc_read_file(path, &series_len);
     nrec = gc_record_offsets(series, series_len, rec, 8, &series_end);
-    snprintf(path, sizeof path, "%s/forward_minor.msnap", argv[1]);
-    fwd = gc_read_file(path, &fwd_len);
     if (nrec != 5) gc_die(path, "expected 5 records");
+    snprintf(path, sizeof path, "%s/v1.0/forward_minor.msnap", argv[1]);
+    fwd = gc_read_file(path, &fwd_len);
+    snprintf(path, sizeof path, "%s/v1.1/series.msnap", argv[1]);
+    series2 = gc_read_file(path, &series2_len);
+    if (gc_record_offsets(series2, series2_len, rec2, 8, &series2_end) != 5) gc_die(path, "expected 5 records");
 
     out_dir = argv[2];
     snprintf(path, sizeof path, "%s/MANIFEST", out_dir);
@@ -378,15 +465,18 @@ int main(int argc, char **argv)
             "#   SNAPSHOTS  good snapshots ms_reader_next returns before the error\n"
             "#   OFFSET     the byte ms_reader_error_offset() (or the open message) reports\n"
             "#   AT         open: ms_reader_open fails; next: ms_reader_next fails\n"
-            "# Made once by make_golden_errors from v1.0/; never regenerated (README.md).\n");
+            "#   [MESSAGE]  if given, text the error message must contain\n"
+            "# Made by make_golden_errors from v1.0/ and v1.1/; never regenerated (README.md).\n");
     truncations();
     bit_flips();
     header_rules();
     payload_rules();
     frame_rules();
+    codec2_rules();
     if (fclose(manifest) != 0) gc_die(path, "write failed");
     free(mini);
     free(series);
     free(fwd);
+    free(series2);
     return 0;
 }
