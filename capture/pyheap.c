@@ -29,6 +29,7 @@
  */
 
 #include "pyheap.h"
+#include "pyheap_internal.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -95,7 +96,8 @@ typedef struct {
 
 typedef struct {
     const py_layout *L;
-    py_runtime_info *pi;
+    const py_runtime_info *pi;
+    const pyheap_syms *syms;  /* symbol addresses of the runtime's ELF */
     redactor *redact;         /* NULL: paths kept */
     uint64_t sym_delta;       /* added to symbol addresses: which mapped copy is live */
     pyimage *im;
@@ -332,7 +334,7 @@ static uint64_t alloc_size(walk *w, uint64_t a, uint64_t want, int *approx)
 
 static uint64_t sym(walk *w, const char *name)
 {
-    uint64_t a = pyfind_symbol(w->pi, name);
+    uint64_t a = w->syms->global(w->syms->ctx, name);
     return a ? a + w->sym_delta : 0;
 }
 
@@ -340,9 +342,20 @@ static uint64_t sym(walk *w, const char *name)
  * libpython), a local of that name anywhere, if unique. */
 static uint64_t local_sym(walk *w, const char *file, const char *name)
 {
-    uint64_t a = pyfind_local_symbol(w->pi, file, name);
-    if (!a) a = pyfind_local_symbol(w->pi, NULL, name);
+    uint64_t a = w->syms->local(w->syms->ctx, file, name);
+    if (!a) a = w->syms->local(w->syms->ctx, NULL, name);
     return a ? a + w->sym_delta : 0;
+}
+
+/* The symbols of a real target: its runtime ELF, opened by pyfind. */
+static uint64_t elf_global(void *ctx, const char *name)
+{
+    return pyfind_symbol(ctx, name);
+}
+
+static uint64_t elf_local(void *ctx, const char *file, const char *name)
+{
+    return pyfind_local_symbol(ctx, file, name);
 }
 
 /* ------------------------------------------------------------- strings */
@@ -1546,6 +1559,133 @@ static int walk_copy(walk *w, pytables *t, attempt *a, int last)
     return 0;
 }
 
+/* The walk of one image once it is there: the 3.13+ layout check against
+ * the target's own _Py_DebugOffsets, then walk_copy (see there for
+ * `last`). Returns 0 when the walk ran and its results are to be judged
+ * (results_write, or a retry), 1 when it ended with the rows saying why
+ * added to wr and dg and `note` set (layout mismatch, no interpreter), or
+ * an MS_ERR_* code. */
+static int walk_image(walk *w, pytables *t, attempt *a, int last, ms_writer *wr, ms_table *dg, char *note,
+                      size_t note_len, uint64_t *walk_ns)
+{
+    const py_layout *L = w->L;
+    const py_runtime_info *pi = w->pi;
+    char msg[768];
+    int rc;
+    if (L->debug_offsets_size != PY_LAYOUT_ABSENT) { /* 3.13+: the target describes itself */
+        const void *dbg = pyimage_ptr(w->im, pi->runtime, L->debug_offsets_size);
+        if (!dbg || py_layout_check_debug_offsets(L, dbg, L->debug_offsets_size, msg, sizeof msg)) {
+            if (!dbg) snprintf(msg, sizeof msg, "_Py_DebugOffsets at 0x%llx not readable", (unsigned long long)pi->runtime);
+            rc = runtime_write(pi, L, NULL, w->redact, wr);
+            if (!rc)
+                rc = diag_row(dg, "python", DG_UNAVAILABLE, "CPython %s: layout mismatch, heap not walked: %s", pi->version,
+                              msg);
+            snprintf(note, note_len, "CPython %s: layout mismatch, heap not walked: %s", pi->version, msg);
+            return rc ? rc : 1;
+        }
+    }
+    /* A developer's aid: every object counted, "address tp_name getsizeof". */
+    const char *dbg = getenv("MEMSNAP_DEBUG_OBJECTS");
+    if (dbg && *dbg) w->debug = fopen(dbg, "w");
+    uint64_t t1 = now_ns();
+    rc = walk_copy(w, t, a, last);
+    *walk_ns = now_ns() - t1;
+    if (rc) return rc;
+    if (a->fatal[0]) {
+        rc = runtime_write(pi, L, NULL, w->redact, wr);
+        if (!rc) rc = diag_row(dg, "python", DG_UNAVAILABLE, "CPython %s: %s", pi->version, a->fatal);
+        snprintf(note, note_len, "CPython %s: %s", pi->version, a->fatal);
+        return rc ? rc : 1;
+    }
+    return 0;
+}
+
+/* Writes an accepted walk: the Python sections to wr, rows to dg saying
+ * what is complete or approximate and why; res->objects, copied_bytes.
+ * `no_pause`: the copy was read from the running target. 0 or MS_ERR_*. */
+static int results_write(walk *w, pytables *t, attempt *a, int no_pause, unsigned attempt_no, ms_writer *wr,
+                         ms_table *dg, pyheap_result *res)
+{
+    const py_runtime_info *pi = w->pi;
+    const py_layout *L = w->L;
+    int rc;
+    int inconsistent = w->collecting || w->broken_lists || w->bad_gc;
+    const pyimage_stats *st = pyimage_stats_get(w->im);
+    res->copied_bytes = st->copied_bytes;
+    res->objects = w->objects;
+    int incomplete = inconsistent || st->skipped_bytes || st->swapped_bytes || st->unreadable_bytes;
+    const char *allocator = w->allocator;
+    int allocator_guessed = !allocator;
+    if (!allocator) /* no symbols: where the small objects are */
+        allocator = w->small_objects > 100 && w->small_in_arenas == 0 ? "malloc" : "pymalloc";
+    if ((rc = runtime_write(pi, L, allocator, w->redact, wr))) return rc;
+    if ((rc = types_write(w, wr, incomplete))) return rc;
+    if (a->modules_ok && (rc = ms_writer_add(wr, t->modules))) return rc;
+    if (a->pymalloc == 0 && ((rc = ms_writer_add(wr, t->classes)) || (rc = ms_writer_add(wr, t->arenas)) ||
+                            (rc = ms_writer_add(wr, t->totals))))
+        return rc;
+    if (a->pymalloc == 2 && (rc = ms_writer_add(wr, t->classes))) return rc;
+    if ((rc = ms_writer_add(wr, t->gc))) return rc;
+    rc = diag_row(dg, "python", no_pause ? DG_BEST_EFFORT : incomplete ? DG_APPROXIMATE : DG_COMPLETE,
+              "CPython %s (%s): %llu objects of %zu types (%llu on GC lists, %llu untracked in pymalloc pools, "
+              "%llu untracked reached by reference); %s; %.1f MiB copied in %.1f ms, walk %.1f ms%s",
+              pi->version, pi->how, (unsigned long long)w->objects, w->nty, (unsigned long long)w->gc_objects,
+              (unsigned long long)w->pool_objects, (unsigned long long)w->ref_objects,
+              no_pause ? "read without pausing (--no-pause)" : "target paused",
+              st->copied_bytes / 1048576.0, st->copy_ns / 1e6, res->walk_ns / 1e6,
+              attempt_no > 1 ? " (after retries)" : "");
+    if (!rc && w->collecting)
+        rc = diag_row(dg, "python.gc", DG_APPROXIMATE,
+                  "a garbage collection was running in every attempt: objects it held on private lists are missing");
+    if (!rc && (w->broken_lists || w->bad_gc))
+        rc = diag_row(dg, "python.gc", no_pause ? DG_BEST_EFFORT : DG_APPROXIMATE,
+                  "%llu GC lists ended early and %llu listed objects had no valid type%s",
+                  (unsigned long long)w->broken_lists, (unsigned long long)w->bad_gc,
+                  no_pause ? " (the target ran during the copy)" : "");
+    if (!rc && (st->skipped_bytes || st->swapped_bytes || st->unreadable_bytes))
+        rc = diag_row(dg, "python.copy", DG_APPROXIMATE,
+                  "not copied: %.1f MiB over the memory cap (--max-memory), %.1f MiB swapped out, %.1f MiB unreadable; "
+                  "objects there are missing",
+                  st->skipped_bytes / 1048576.0, st->swapped_bytes / 1048576.0, st->unreadable_bytes / 1048576.0);
+    if (!rc && strcmp(allocator, "pymalloc") != 0)
+        rc = diag_row(dg, "python.pymalloc", DG_APPROXIMATE,
+                  "objects are allocated by %s (PYTHONMALLOC%s): %s", allocator,
+                  allocator_guessed ? ", inferred from where objects live" : "",
+                  !strcmp(allocator, "malloc")
+                      ? "no pymalloc pools to scan; untracked objects are found only by following references"
+                      : "blocks carry debug-hook headers; untracked objects in pools are not scanned, only those "
+                        "reached by reference");
+    else if (!rc && a->pymalloc == 1)
+        rc = diag_row(dg, "python.pymalloc", DG_UNAVAILABLE, "%s", a->pm_why);
+    if (!rc && a->pymalloc == 2)
+        rc = diag_row(dg, "python.pymalloc", DG_APPROXIMATE,
+                  "no symbols for pymalloc's arenas (stripped build): size classes from %llu pools found by "
+                  "their headers in anonymous memory; arenas and totals unavailable",
+                  (unsigned long long)a->heuristic_pools);
+    if (!rc && a->pymalloc == 0 && w->pm_counted_arenas != w->pm_found_arenas)
+        rc = diag_row(dg, "python.pymalloc", DG_APPROXIMATE, "pymalloc counts %llu arenas, the arenas array holds %llu",
+                  (unsigned long long)w->pm_counted_arenas, (unsigned long long)w->pm_found_arenas);
+    if (!rc && w->pm_missing_pools)
+        rc = diag_row(dg, "python.pymalloc", DG_APPROXIMATE,
+                  "%llu pool headers were not readable or inconsistent: the size-class table misses them",
+                  (unsigned long long)w->pm_missing_pools);
+    if (!rc && !a->modules_ok)
+        rc = diag_row(dg, "python.modules", DG_UNAVAILABLE, "sys.modules was not readable in the copy");
+    if (!rc && a->interpreters > 1)
+        rc = diag_row(dg, "python", DG_INFO, "%llu interpreters: objects of all, modules and pymalloc of the main one",
+                  (unsigned long long)a->interpreters);
+    if (!rc) {
+        size_t napprox = 0;
+        for (size_t i = 0; i < w->nty; i++) napprox += w->ty[i].count && (w->ty[i].approx || w->ty[i].alloc_approx);
+        if (napprox)
+            rc = diag_row(dg, "python.types", DG_APPROXIMATE,
+                      "%zu types have approximate sizes (flag bit 1): their __sizeof__ or allocation is not "
+                      "reproduced exactly",
+                      napprox);
+    }
+    return rc;
+}
+
 int pyheap_capture(int pid, const char *proc_root, const pyheap_opts *o, ms_writer *wr, ms_table *dg,
                    pyheap_result *res, char *note, size_t note_len)
 {
@@ -1587,6 +1727,7 @@ int pyheap_capture(int pid, const char *proc_root, const pyheap_opts *o, ms_writ
     }
 
     unsigned tries = o->retries ? o->retries : 1;
+    const pyheap_syms elf_syms = {elf_global, elf_local, pi};
     walk w;
     pytables t;
     attempt a;
@@ -1599,6 +1740,7 @@ int pyheap_capture(int pid, const char *proc_root, const pyheap_opts *o, ms_writ
         if ((rc = tables_new(&t))) goto out_walk;
         w.L = L;
         w.pi = pi;
+        w.syms = &elf_syms;
         w.redact = o->redact;
         w.minor = pi->minor;
         struct pt_pause *pp = NULL;
@@ -1628,34 +1770,10 @@ int pyheap_capture(int pid, const char *proc_root, const pyheap_opts *o, ms_writ
             goto out_walk;
         }
         w.im = im;
-        if (L->debug_offsets_size != PY_LAYOUT_ABSENT) { /* 3.13+: the target describes itself */
-            const void *dbg = pyimage_ptr(im, pi->runtime, L->debug_offsets_size);
-            if (!dbg || py_layout_check_debug_offsets(L, dbg, L->debug_offsets_size, msg, sizeof msg)) {
-                if (!dbg) snprintf(msg, sizeof msg, "_Py_DebugOffsets at 0x%llx not readable", (unsigned long long)pi->runtime);
-                rc = runtime_write(pi, L, NULL, o->redact, wr);
-                if (!rc)
-                    rc = diag_row(dg, "python", DG_UNAVAILABLE, "CPython %s: layout mismatch, heap not walked: %s", pi->version,
-                              msg);
-                snprintf(note, note_len, "CPython %s: layout mismatch, heap not walked: %s", pi->version, msg);
-                pyimage_free(im);
-                goto out_walk;
-            }
-        }
-        /* A developer's aid: every object counted, "address tp_name getsizeof". */
-        const char *dbg = getenv("MEMSNAP_DEBUG_OBJECTS");
-        if (dbg && *dbg) w.debug = fopen(dbg, "w");
-        uint64_t t1 = now_ns();
-        rc = walk_copy(&w, &t, &a, attempt_no >= tries);
-        res->walk_ns = now_ns() - t1;
+        rc = walk_image(&w, &t, &a, attempt_no >= tries, wr, dg, note, note_len, &res->walk_ns);
         if (rc) {
             pyimage_free(im);
-            goto out_walk;
-        }
-        if (a.fatal[0]) {
-            pyimage_free(im);
-            rc = runtime_write(pi, L, NULL, o->redact, wr);
-            if (!rc) rc = diag_row(dg, "python", DG_UNAVAILABLE, "CPython %s: %s", pi->version, a.fatal);
-            snprintf(note, note_len, "CPython %s: %s", pi->version, a.fatal);
+            if (rc > 0) rc = 0;
             goto out_walk;
         }
         int inconsistent = w.collecting || w.broken_lists || w.bad_gc;
@@ -1665,81 +1783,7 @@ int pyheap_capture(int pid, const char *proc_root, const pyheap_opts *o, ms_writ
             nanosleep(&ts, NULL);
             continue;
         }
-        /* accepted: write everything */
-        const pyimage_stats *st = pyimage_stats_get(im);
-        res->copied_bytes = st->copied_bytes;
-        res->objects = w.objects;
-        int incomplete = inconsistent || st->skipped_bytes || st->swapped_bytes || st->unreadable_bytes;
-        const char *allocator = w.allocator;
-        int allocator_guessed = !allocator;
-        if (!allocator) /* no symbols: where the small objects are */
-            allocator = w.small_objects > 100 && w.small_in_arenas == 0 ? "malloc" : "pymalloc";
-        if ((rc = runtime_write(pi, L, allocator, o->redact, wr))) goto free_im;
-        if ((rc = types_write(&w, wr, incomplete))) goto free_im;
-        if (a.modules_ok && (rc = ms_writer_add(wr, t.modules))) goto free_im;
-        if (a.pymalloc == 0 && ((rc = ms_writer_add(wr, t.classes)) || (rc = ms_writer_add(wr, t.arenas)) ||
-                                (rc = ms_writer_add(wr, t.totals))))
-            goto free_im;
-        if (a.pymalloc == 2 && (rc = ms_writer_add(wr, t.classes))) goto free_im;
-        if ((rc = ms_writer_add(wr, t.gc))) goto free_im;
-        rc = diag_row(dg, "python", o->no_pause ? DG_BEST_EFFORT : incomplete ? DG_APPROXIMATE : DG_COMPLETE,
-                  "CPython %s (%s): %llu objects of %zu types (%llu on GC lists, %llu untracked in pymalloc pools, "
-                  "%llu untracked reached by reference); %s; %.1f MiB copied in %.1f ms, walk %.1f ms%s",
-                  pi->version, pi->how, (unsigned long long)w.objects, w.nty, (unsigned long long)w.gc_objects,
-                  (unsigned long long)w.pool_objects, (unsigned long long)w.ref_objects,
-                  o->no_pause ? "read without pausing (--no-pause)" : "target paused",
-                  st->copied_bytes / 1048576.0, st->copy_ns / 1e6, res->walk_ns / 1e6,
-                  attempt_no > 1 ? " (after retries)" : "");
-        if (!rc && w.collecting)
-            rc = diag_row(dg, "python.gc", DG_APPROXIMATE,
-                      "a garbage collection was running in every attempt: objects it held on private lists are missing");
-        if (!rc && (w.broken_lists || w.bad_gc))
-            rc = diag_row(dg, "python.gc", o->no_pause ? DG_BEST_EFFORT : DG_APPROXIMATE,
-                      "%llu GC lists ended early and %llu listed objects had no valid type%s",
-                      (unsigned long long)w.broken_lists, (unsigned long long)w.bad_gc,
-                      o->no_pause ? " (the target ran during the copy)" : "");
-        if (!rc && (st->skipped_bytes || st->swapped_bytes || st->unreadable_bytes))
-            rc = diag_row(dg, "python.copy", DG_APPROXIMATE,
-                      "not copied: %.1f MiB over the memory cap (--max-memory), %.1f MiB swapped out, %.1f MiB unreadable; "
-                      "objects there are missing",
-                      st->skipped_bytes / 1048576.0, st->swapped_bytes / 1048576.0, st->unreadable_bytes / 1048576.0);
-        if (!rc && strcmp(allocator, "pymalloc") != 0)
-            rc = diag_row(dg, "python.pymalloc", DG_APPROXIMATE,
-                      "objects are allocated by %s (PYTHONMALLOC%s): %s", allocator,
-                      allocator_guessed ? ", inferred from where objects live" : "",
-                      !strcmp(allocator, "malloc")
-                          ? "no pymalloc pools to scan; untracked objects are found only by following references"
-                          : "blocks carry debug-hook headers; untracked objects in pools are not scanned, only those "
-                            "reached by reference");
-        else if (!rc && a.pymalloc == 1)
-            rc = diag_row(dg, "python.pymalloc", DG_UNAVAILABLE, "%s", a.pm_why);
-        if (!rc && a.pymalloc == 2)
-            rc = diag_row(dg, "python.pymalloc", DG_APPROXIMATE,
-                      "no symbols for pymalloc's arenas (stripped build): size classes from %llu pools found by "
-                      "their headers in anonymous memory; arenas and totals unavailable",
-                      (unsigned long long)a.heuristic_pools);
-        if (!rc && a.pymalloc == 0 && w.pm_counted_arenas != w.pm_found_arenas)
-            rc = diag_row(dg, "python.pymalloc", DG_APPROXIMATE, "pymalloc counts %llu arenas, the arenas array holds %llu",
-                      (unsigned long long)w.pm_counted_arenas, (unsigned long long)w.pm_found_arenas);
-        if (!rc && w.pm_missing_pools)
-            rc = diag_row(dg, "python.pymalloc", DG_APPROXIMATE,
-                      "%llu pool headers were not readable or inconsistent: the size-class table misses them",
-                      (unsigned long long)w.pm_missing_pools);
-        if (!rc && !a.modules_ok)
-            rc = diag_row(dg, "python.modules", DG_UNAVAILABLE, "sys.modules was not readable in the copy");
-        if (!rc && a.interpreters > 1)
-            rc = diag_row(dg, "python", DG_INFO, "%llu interpreters: objects of all, modules and pymalloc of the main one",
-                      (unsigned long long)a.interpreters);
-        if (!rc) {
-            size_t napprox = 0;
-            for (size_t i = 0; i < w.nty; i++) napprox += w.ty[i].count && (w.ty[i].approx || w.ty[i].alloc_approx);
-            if (napprox)
-                rc = diag_row(dg, "python.types", DG_APPROXIMATE,
-                          "%zu types have approximate sizes (flag bit 1): their __sizeof__ or allocation is not "
-                          "reproduced exactly",
-                          napprox);
-        }
-    free_im:
+        rc = results_write(&w, &t, &a, o->no_pause, attempt_no, wr, dg, res);
         pyimage_free(im);
         break;
     }
@@ -1749,5 +1793,35 @@ out_walk:
 out:
     pyfind_free(pi);
     free(pi);
+    return rc;
+}
+
+int pyheap_walk_image(pyimage *im, const py_runtime_info *pi, const py_layout *L, const pyheap_syms *syms,
+                      redactor *redact, ms_writer *wr, ms_table *dg, pyheap_result *res, char *note,
+                      size_t note_len)
+{
+    walk w;
+    pytables t;
+    attempt a;
+    memset(&w, 0, sizeof w);
+    memset(&t, 0, sizeof t);
+    memset(&a, 0, sizeof a);
+    memset(res, 0, sizeof *res);
+    note[0] = 0;
+    res->python = 1;
+    int rc = tables_new(&t);
+    if (!rc) {
+        w.L = L;
+        w.pi = pi;
+        w.syms = syms;
+        w.redact = redact;
+        w.minor = pi->minor;
+        w.im = im;
+        rc = walk_image(&w, &t, &a, 1, wr, dg, note, note_len, &res->walk_ns);
+        if (!rc) rc = results_write(&w, &t, &a, 0, 1, wr, dg, res);
+        else if (rc > 0) rc = 0;
+    }
+    walk_free(&w);
+    tables_free(&t);
     return rc;
 }
