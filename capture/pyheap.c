@@ -1798,7 +1798,7 @@ out:
 
 int pyheap_walk_image(pyimage *im, const py_runtime_info *pi, const py_layout *L, const pyheap_syms *syms,
                       redactor *redact, ms_writer *wr, ms_table *dg, pyheap_result *res, char *note,
-                      size_t note_len)
+                      size_t note_len, pyheap_walk_stats *st)
 {
     walk w;
     pytables t;
@@ -1807,6 +1807,7 @@ int pyheap_walk_image(pyimage *im, const py_runtime_info *pi, const py_layout *L
     memset(&t, 0, sizeof t);
     memset(&a, 0, sizeof a);
     memset(res, 0, sizeof *res);
+    if (st) memset(st, 0, sizeof *st);
     note[0] = 0;
     res->python = 1;
     int rc = tables_new(&t);
@@ -1818,6 +1819,12 @@ int pyheap_walk_image(pyimage *im, const py_runtime_info *pi, const py_layout *L
         w.minor = pi->minor;
         w.im = im;
         rc = walk_image(&w, &t, &a, 1, wr, dg, note, note_len, &res->walk_ns);
+        if (st) {
+            size_t nty = 0;
+            for (size_t i = 0; i < w.nty; i++) nty += w.ty[i].count > 0;
+            *st = (pyheap_walk_stats){a.interpreters, w.nar,          w.npools,      nty,        w.gc_objects,
+                                      w.pool_objects, w.ref_objects,  a.modules,     a.pymalloc, rc == 0};
+        }
         if (!rc) rc = results_write(&w, &t, &a, 0, 1, wr, dg, res);
         else if (rc > 0) rc = 0;
     }

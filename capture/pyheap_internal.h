@@ -29,6 +29,20 @@ typedef struct {
     void *ctx;                                                          /* passed to both */
 } pyheap_syms;
 
+/* What one walk reached (for tests and coverage reports). */
+typedef struct {
+    uint64_t interpreters;    /* on the interpreters list */
+    uint64_t arenas;          /* pymalloc arena ranges (or pools found by their headers) */
+    uint64_t pools;           /* used pools to scan */
+    uint64_t types;           /* distinct valid types seen */
+    uint64_t gc_objects;      /* objects on GC lists */
+    uint64_t pool_objects;    /* untracked objects found by the pool scan */
+    uint64_t ref_objects;     /* untracked objects reached by reference */
+    uint64_t modules;         /* sys.modules entries written */
+    int pymalloc;             /* 0 arenas read, 1 unavailable, 2 pools by their headers */
+    int walked;               /* 1: the walk ran (no layout mismatch, an interpreter) */
+} pyheap_walk_stats;
+
 /* Walks the CPython heap held by `im` as pyheap_capture walks a copy of a
  * process (one attempt, the last: a collection in progress does not stop
  * it), with layout `L`, the runtime described by `pi` (runtime address,
@@ -37,12 +51,13 @@ typedef struct {
  * from `syms`. Adds the Python sections to the snapshot open in `wr`
  * (between ms_writer_begin and ms_writer_end) and rows to `dg`, fills
  * res->objects and res->copied_bytes, and sets `note` as pyheap_capture
- * does ("" when there is nothing to say). `redact` may be NULL. Nothing
+ * does ("" when there is nothing to say). `redact` may be NULL; `st`,
+ * when not NULL, receives what the walk reached. Nothing
  * is taken over: the caller frees im, pi, wr and dg. Every byte of the
  * image is untrusted. Returns 0, or an MS_ERR_* code when the writer or a
  * table failed (out of memory). */
 int pyheap_walk_image(pyimage *im, const py_runtime_info *pi, const py_layout *L, const pyheap_syms *syms,
                       redactor *redact, ms_writer *wr, ms_table *dg, pyheap_result *res, char *note,
-                      size_t note_len);
+                      size_t note_len, pyheap_walk_stats *st);
 
 #endif
