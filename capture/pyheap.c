@@ -1523,11 +1523,15 @@ static int walk_copy(walk *w, pytables *t, attempt *a, int last)
     w->t_float = sym(w, "PyFloat_Type");
     w->t_object = sym(w, "PyBaseObject_Type");
     w->t_module = sym(w, "PyModule_Type");
-    /* interpreters: the main one is the last of the list */
+    /* interpreters: the main one is the last of the list; an unreadable
+     * next link ends it, an interpreter met twice (a cycle) too */
     uint64_t interps[MAX_INTERPRETERS];
     size_t ni = 0;
-    for (uint64_t i = interp; i && ni < MAX_INTERPRETERS; ni++) {
-        interps[ni] = i;
+    for (uint64_t i = interp; i && ni < MAX_INTERPRETERS;) {
+        size_t k = 0;
+        while (k < ni && interps[k] != i) k++;
+        if (k < ni) break;
+        interps[ni++] = i;
         if (rd64(w, i + L->interp_next, &i)) break;
     }
     main_interp = interps[ni - 1];
