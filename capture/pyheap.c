@@ -875,8 +875,11 @@ static uint64_t pool_header_scan(walk *w, ms_table *tc)
     uint64_t s, e;
     int file;
     for (size_t r = 0; pyimage_region(w->im, r, &s, &e, &file) == 0; r++) {
-        if (file) continue;
-        for (uint64_t p = (s + ps - 1) & ~(ps - 1); p + hdr <= e; p += ps) {
+        uint64_t first = (s + ps - 1) & ~(ps - 1);
+        if (file || first < s || first > e || e - first < hdr) continue; /* no pool-aligned header inside */
+        /* counted, not `p += ps` up to e: near the top of the address space that wraps */
+        for (uint64_t k = 0, n = (e - first - hdr) / ps + 1; k < n; k++) {
+            uint64_t p = first + k * ps;
             const unsigned char *ph = pyimage_ptr(w->im, p, hdr);
             if (!ph) continue;
             uint32_t cnt = u32at(ph, L->pool_ref_count), sz = u32at(ph, L->pool_szidx);
@@ -972,6 +975,10 @@ static int pymalloc_walk(walk *w, uint64_t main_interp, ms_table *ta, ms_table *
         ms.narenas++;
         ms.nfreepools += nfree;
         uint64_t start = base;
+        if (start + w->arena_size < start) { /* wraps past 2^64: corrupt */
+            missing_pools++;
+            continue;
+        }
         /* Only arenas whose memory was copied become ranges (what the
          * object scan and the seen-bitmap cover): a corrupt arenas array
          * cannot make the agent allocate for memory that is not there. */
@@ -991,7 +998,8 @@ static int pymalloc_walk(walk *w, uint64_t main_interp, ms_table *ta, ms_table *
             continue;
         }
         uint64_t used = 0, live = 0;
-        for (uint64_t p = base; p < pool_address; p += w->pool_size) {
+        for (uint64_t k = 0, n = (pool_address - base + w->pool_size - 1) / w->pool_size; k < n; k++) {
+            uint64_t p = base + k * w->pool_size;
             const unsigned char *ph = pyimage_ptr(w->im, p, L->pool_header_size);
             if (!ph) {
                 missing_pools++;
