@@ -61,6 +61,12 @@
 #define MAX_TYPES (1u << 20)
 #define NAME_MAX_LEN 512
 #define REFCNT_MAX (1ull << 40)
+/* Dict entries that dict_get may examine in one walk, beyond one per 8
+ * bytes copied. Lookups are linear scans, and types (base chains of up to
+ * 64), modules and heap types may all share one huge dict: without a
+ * budget a hostile heap makes the walk quadratic. Real heaps use a small
+ * fraction of it. */
+#define DICT_BUDGET_BASE (1u << 20)
 
 enum { K_GENERIC, K_INT, K_FLOAT, K_STR, K_BYTES, K_TUPLE, K_LIST, K_DICT, K_SET, K_TYPE };
 
@@ -126,6 +132,8 @@ typedef struct {
     uint64_t gc_objects, pool_objects, ref_objects, bad_gc, broken_lists;
     uint64_t objects, small_objects, small_in_arenas;
     int collecting;
+    uint64_t dict_budget;     /* dict entries dict_get may still examine */
+    int dict_budget_out;      /* it ran out: some lookups were not answered */
     int debug_hooks;          /* PYTHONMALLOC=*_debug: blocks start with debug headers */
     const char *allocator;    /* detect_allocator's answer, NULL: unknown */
     FILE *debug;              /* $MEMSNAP_DEBUG_OBJECTS: one line per object counted */
@@ -512,6 +520,11 @@ static uint64_t dict_get(walk *w, uint64_t d, const char *name)
     if (!d || dict_view(w, d, &v)) return 0;
     for (uint64_t i = 0; i < v.nentries; i++) {
         uint64_t k, val;
+        if (!w->dict_budget) {
+            w->dict_budget_out = 1;
+            return 0;
+        }
+        w->dict_budget--;
         if (dict_entry(w, &v, i, &k, &val)) return 0;
         if (k && val && str_equals(w, k, name)) return val;
     }
@@ -575,6 +588,7 @@ static int overrides_sizeof(walk *w, uint64_t t, int kind)
             name_in(name, approx_names))
             return 1;
         if (d && dict_get(w, d, "__sizeof__")) return 1;
+        if (w->dict_budget_out) return 1; /* not known: approximate */
         t = u64at(o, w->L->type_tp_base);
     }
     return 0;
@@ -1526,6 +1540,7 @@ static int walk_copy(walk *w, pytables *t, attempt *a, int last)
         return 0;
     }
     if (map_init(&w->tymap, 4096) || map_init(&w->seen, 1u << 16)) return MS_ERR_NOMEM;
+    w->dict_budget = pyimage_stats_get(w->im)->copied_bytes / 8 + DICT_BUDGET_BASE;
     w->t_set = sym(w, "PySet_Type");
     w->t_frozenset = sym(w, "PyFrozenSet_Type");
     w->t_float = sym(w, "PyFloat_Type");
@@ -1683,6 +1698,11 @@ static int results_write(walk *w, pytables *t, attempt *a, int no_pause, unsigne
                   (unsigned long long)w->pm_missing_pools);
     if (!rc && !a->modules_ok)
         rc = diag_row(dg, "python.modules", DG_UNAVAILABLE, "sys.modules was not readable in the copy");
+    if (!rc && w->dict_budget_out)
+        rc = diag_row(dg, "python.types", DG_APPROXIMATE,
+                      "dict lookups stopped after %llu entries (a corrupt or hostile heap): later types are flagged "
+                      "approximate, some __module__ and __file__ values are missing",
+                      (unsigned long long)(pyimage_stats_get(w->im)->copied_bytes / 8 + DICT_BUDGET_BASE));
     if (!rc && a->interpreters > 1)
         rc = diag_row(dg, "python", DG_INFO, "%llu interpreters: objects of all, modules and pymalloc of the main one",
                   (unsigned long long)a->interpreters);
