@@ -978,6 +978,13 @@ static int pymalloc_walk(walk *w, uint64_t main_interp, ms_table *ta, ms_table *
     memset(&ms, 0, sizeof ms);
     int rc = 0;
     uint64_t missing_pools = 0;
+    /* Pools already counted: arenas that repeat or overlap (a corrupt
+     * array) must not count a pool twice nor have it scanned twice. */
+    addrmap pools_seen;
+    if (map_init(&pools_seen, 1024)) {
+        map_free(&pools_seen);
+        return MS_ERR_NOMEM;
+    }
     unsigned nclasses = L->pymalloc_small_request_threshold / L->pymalloc_alignment;
     if (nclasses > 64) nclasses = 64;
     for (uint32_t i = 0; i < maxarenas && !rc; i++) {
@@ -1019,6 +1026,13 @@ static int pymalloc_walk(walk *w, uint64_t main_interp, ms_table *ta, ms_table *
                 missing_pools++;
                 continue;
             }
+            int fresh = map_put(&pools_seen, p, 1);
+            if (fresh <= 0) {
+                if (fresh < 0) rc = MS_ERR_NOMEM;
+                else missing_pools++;
+                if (fresh < 0) break;
+                continue;
+            }
             uint32_t cnt = u32at(ph, L->pool_ref_count), sz = u32at(ph, L->pool_szidx);
             if (cnt == 0) continue;
             if (sz >= nclasses) {
@@ -1041,8 +1055,9 @@ static int pymalloc_walk(walk *w, uint64_t main_interp, ms_table *ta, ms_table *
         static const unsigned cols[] = {MS_AR_ADDRESS, MS_AR_POOLS_USED, MS_AR_POOLS_FREE, MS_AR_POOLS_TOTAL,
                                         MS_AR_LIVE_BYTES};
         uint64_t vals[] = {start, used, nfree, ntotal, live};
-        rc = add_u64s(ta, cols, vals, 5);
+        if (!rc) rc = add_u64s(ta, cols, vals, 5);
     }
+    map_free(&pools_seen);
     if (rc) return rc;
     if (w->nar) qsort(w->ar, w->nar, sizeof *w->ar, cmp_range);
     size_t kept = 0; /* overlapping ranges only come from a corrupt array: keep the first */

@@ -8,8 +8,9 @@
  *
  * Beyond memory safety it checks what the walk promises: it fails only for
  * want of memory (never with a table the writer refuses: MS_ERR_USAGE),
- * the note is one NUL-terminated line, and no more objects are counted
- * than there are bytes in the image. It aborts when the walk asks for a
+ * the note is one NUL-terminated line, no more objects are counted than
+ * there are bytes in the image, and no more used pools than there are
+ * pool headers in it (each pool once). It aborts when the walk asks for a
  * symbol the format does not supply (update FPH_SYMBOLS then).
  *
  * With FUZZ_PYHEAP_STATS set in the environment, prints for every input
@@ -144,6 +145,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!memchr(note, 0, sizeof note) || strchr(note, '\n')) fuzz_fail("the note is not one terminated line");
     const pyimage_stats *is = pyimage_stats_get(im);
     if (res.objects > is->copied_bytes) fuzz_fail("more objects counted than bytes in the image");
+    /* used pools are distinct, pool-aligned, with a header in the image each */
+    if (st.pools * L->pool_header_size > is->copied_bytes) fuzz_fail("more used pools than pool headers in the image");
     if (!rc && ms_writer_add(wr, dg)) fuzz_fail("the diagnostics table is refused by the writer");
     if (getenv("FUZZ_PYHEAP_STATS"))
         printf("3.%u walked=%d interpreters=%llu pymalloc=%d arenas=%llu pools=%llu types=%llu gc=%llu pool=%llu "
