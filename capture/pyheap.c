@@ -97,7 +97,7 @@ typedef struct {
 
 typedef struct {
     uint64_t start, end;      /* arena memory, [start, end) */
-    uint64_t bit0;            /* this range's first bit in walk.seen_bits */
+    uint64_t bit0;            /* this range's first bit in walk.seen_bits; SEEN_NO_BITS: none */
 } arena_range;
 
 typedef struct {
@@ -117,6 +117,7 @@ typedef struct {
     /* objects */
     addrmap seen;             /* objects counted outside pymalloc memory */
     uint64_t *seen_bits;      /* objects counted in pymalloc memory: a bit per 8 bytes */
+    uint64_t seen_bitmap_bytes; /* its size */
     size_t last_ar;           /* arena_index's last answer */
     uint64_t *work;           /* objects whose references are followed */
     size_t nwork, capwork;
@@ -275,15 +276,27 @@ static int in_arena(walk *w, uint64_t a)
     return arena_index(w, a) >= 0;
 }
 
-/* Sets up the bitmap over pymalloc memory once the ranges are known. */
+#define SEEN_NO_BITS UINT64_MAX
+
+/* Sets up the bitmap over pymalloc memory once the ranges are known. It
+ * gets at most a bit per 2 bytes copied (a sixteenth of the copy): arenas
+ * whose memory was mostly not copied (a corrupt arenas array pointing at
+ * scattered pages) would otherwise make it many times the copy. Ranges
+ * past that use the hash map like memory outside the arenas. */
 static int seen_init(walk *w)
 {
-    uint64_t bits = 0;
+    uint64_t bits = 0, budget = pyimage_stats_get(w->im)->copied_bytes / 2;
     for (size_t i = 0; i < w->nar; i++) {
+        uint64_t n = (w->ar[i].end - w->ar[i].start) / 8;
+        if (n > budget - bits) {
+            w->ar[i].bit0 = SEEN_NO_BITS;
+            continue;
+        }
         w->ar[i].bit0 = bits;
-        bits += (w->ar[i].end - w->ar[i].start) / 8;
+        bits += n;
     }
     w->seen_bits = calloc((size_t)(bits / 64 + 1), sizeof *w->seen_bits);
+    w->seen_bitmap_bytes = (bits / 64 + 1) * sizeof *w->seen_bits;
     return w->seen_bits ? 0 : -1;
 }
 
@@ -291,7 +304,7 @@ static int seen_init(walk *w)
 static int seen_has(walk *w, uint64_t obj)
 {
     long i = w->seen_bits ? arena_index(w, obj) : -1;
-    if (i < 0) return map_get(&w->seen, obj, NULL);
+    if (i < 0 || w->ar[i].bit0 == SEEN_NO_BITS) return map_get(&w->seen, obj, NULL);
     uint64_t b = w->ar[i].bit0 + (obj - w->ar[i].start) / 8;
     return (w->seen_bits[b / 64] >> (b % 64)) & 1;
 }
@@ -300,7 +313,7 @@ static int seen_has(walk *w, uint64_t obj)
 static int seen_add(walk *w, uint64_t obj)
 {
     long i = w->seen_bits ? arena_index(w, obj) : -1;
-    if (i < 0) return map_put(&w->seen, obj, 1) < 0 ? -1 : 0;
+    if (i < 0 || w->ar[i].bit0 == SEEN_NO_BITS) return map_put(&w->seen, obj, 1) < 0 ? -1 : 0;
     uint64_t b = w->ar[i].bit0 + (obj - w->ar[i].start) / 8;
     w->seen_bits[b / 64] |= 1ull << (b % 64);
     return 0;
@@ -1869,8 +1882,8 @@ int pyheap_walk_image(pyimage *im, const py_runtime_info *pi, const py_layout *L
         if (st) {
             size_t nty = 0;
             for (size_t i = 0; i < w.nty; i++) nty += w.ty[i].count > 0;
-            *st = (pyheap_walk_stats){a.interpreters, w.nar,          w.npools,      nty,        w.gc_objects,
-                                      w.pool_objects, w.ref_objects,  a.modules,     a.pymalloc, rc == 0};
+            *st = (pyheap_walk_stats){a.interpreters, w.nar,      w.npools,  nty,        w.gc_objects,      w.pool_objects,
+                                      w.ref_objects,  a.modules,  a.pymalloc, rc == 0, w.seen_bitmap_bytes};
         }
         if (!rc) rc = results_write(&w, &t, &a, 0, 1, wr, dg, res);
         else if (rc > 0) rc = 0;

@@ -9,8 +9,9 @@
  * Beyond memory safety it checks what the walk promises: it fails only for
  * want of memory (never with a table the writer refuses: MS_ERR_USAGE),
  * the note is one NUL-terminated line, no more objects are counted than
- * there are bytes in the image, and no more used pools than there are
- * pool headers in it (each pool once). It aborts when the walk asks for a
+ * there are bytes in the image, no more used pools than there are pool
+ * headers in it (each pool once), and the walk's bitmap of counted objects
+ * stays within a sixteenth of the image. It aborts when the walk asks for a
  * symbol the format does not supply (update FPH_SYMBOLS then).
  *
  * With FUZZ_PYHEAP_STATS set in the environment, prints for every input
@@ -147,14 +148,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (res.objects > is->copied_bytes) fuzz_fail("more objects counted than bytes in the image");
     /* used pools are distinct, pool-aligned, with a header in the image each */
     if (st.pools * L->pool_header_size > is->copied_bytes) fuzz_fail("more used pools than pool headers in the image");
+    if (st.bitmap_bytes > is->copied_bytes / 16 + 8) fuzz_fail("the walk's bitmap is larger than a sixteenth of the image");
     if (!rc && ms_writer_add(wr, dg)) fuzz_fail("the diagnostics table is refused by the writer");
     if (getenv("FUZZ_PYHEAP_STATS"))
         printf("3.%u walked=%d interpreters=%llu pymalloc=%d arenas=%llu pools=%llu types=%llu gc=%llu pool=%llu "
-               "refs=%llu modules=%llu objects=%llu%s%s\n",
+               "refs=%llu modules=%llu objects=%llu bitmap=%llu%s%s\n",
                pi->minor, st.walked, (unsigned long long)st.interpreters, st.pymalloc, (unsigned long long)st.arenas,
                (unsigned long long)st.pools, (unsigned long long)st.types, (unsigned long long)st.gc_objects,
                (unsigned long long)st.pool_objects, (unsigned long long)st.ref_objects,
-               (unsigned long long)st.modules, (unsigned long long)res.objects, note[0] ? " note: " : "", note);
+               (unsigned long long)st.modules, (unsigned long long)res.objects,
+               (unsigned long long)st.bitmap_bytes, note[0] ? " note: " : "", note);
     ms_writer_abort(wr);
     ms_writer_close(wr);
     ms_table_free(dg);
