@@ -97,7 +97,6 @@ typedef struct {
 
 typedef struct {
     uint64_t start, end;      /* arena memory, [start, end) */
-    uint64_t bit0;            /* this range's first bit in walk.seen_bits; SEEN_NO_BITS: none */
 } arena_range;
 
 typedef struct {
@@ -115,8 +114,7 @@ typedef struct {
     size_t nty, capty;
     addrmap tymap;            /* type address -> index + 1, or 0 = invalid */
     /* objects */
-    addrmap seen;             /* objects counted outside pymalloc memory */
-    uint64_t *seen_bits;      /* objects counted in pymalloc memory: a bit per 8 bytes */
+    uint64_t *seen_bits;      /* objects counted: a bit per 8 bytes of the copy (pyimage_index) */
     uint64_t seen_bitmap_bytes; /* its size */
     size_t last_ar;           /* arena_index's last answer */
     uint64_t *work;           /* objects whose references are followed */
@@ -276,25 +274,12 @@ static int in_arena(walk *w, uint64_t a)
     return arena_index(w, a) >= 0;
 }
 
-#define SEEN_NO_BITS UINT64_MAX
-
-/* Sets up the bitmap over pymalloc memory once the ranges are known. It
- * gets at most a bit per 2 bytes copied (a sixteenth of the copy): arenas
- * whose memory was mostly not copied (a corrupt arenas array pointing at
- * scattered pages) would otherwise make it many times the copy. Ranges
- * past that use the hash map like memory outside the arenas. */
+/* Sets up the bitmap of counted objects: a bit per 8 bytes of the copy
+ * (an object is counted only after it was read from the copy), so it is
+ * a 64th of the copy whatever the heap holds. */
 static int seen_init(walk *w)
 {
-    uint64_t bits = 0, budget = pyimage_stats_get(w->im)->copied_bytes / 2;
-    for (size_t i = 0; i < w->nar; i++) {
-        uint64_t n = (w->ar[i].end - w->ar[i].start) / 8;
-        if (n > budget - bits) {
-            w->ar[i].bit0 = SEEN_NO_BITS;
-            continue;
-        }
-        w->ar[i].bit0 = bits;
-        bits += n;
-    }
+    uint64_t bits = pyimage_span(w->im) / 8 + 1;
     w->seen_bits = calloc((size_t)(bits / 64 + 1), sizeof *w->seen_bits);
     w->seen_bitmap_bytes = (bits / 64 + 1) * sizeof *w->seen_bits;
     return w->seen_bits ? 0 : -1;
@@ -303,20 +288,19 @@ static int seen_init(walk *w)
 /* 1 if obj was counted already. */
 static int seen_has(walk *w, uint64_t obj)
 {
-    long i = w->seen_bits ? arena_index(w, obj) : -1;
-    if (i < 0 || w->ar[i].bit0 == SEEN_NO_BITS) return map_get(&w->seen, obj, NULL);
-    uint64_t b = w->ar[i].bit0 + (obj - w->ar[i].start) / 8;
+    int64_t i = pyimage_index(w->im, obj);
+    if (i < 0) return 0;
+    uint64_t b = (uint64_t)i / 8;
     return (w->seen_bits[b / 64] >> (b % 64)) & 1;
 }
 
-/* Marks obj counted; -1 out of memory. */
-static int seen_add(walk *w, uint64_t obj)
+/* Marks obj counted (an object in the copy). */
+static void seen_add(walk *w, uint64_t obj)
 {
-    long i = w->seen_bits ? arena_index(w, obj) : -1;
-    if (i < 0 || w->ar[i].bit0 == SEEN_NO_BITS) return map_put(&w->seen, obj, 1) < 0 ? -1 : 0;
-    uint64_t b = w->ar[i].bit0 + (obj - w->ar[i].start) / 8;
+    int64_t i = pyimage_index(w->im, obj);
+    if (i < 0) return;
+    uint64_t b = (uint64_t)i / 8;
     w->seen_bits[b / 64] |= 1ull << (b % 64);
-    return 0;
 }
 
 /* Usable size of the allocation starting at `a`: the pymalloc block size
@@ -821,7 +805,7 @@ static int object_sizes(walk *w, tyinfo *ti, uint64_t obj, uint64_t *getsize, ui
 static long count_object(walk *w, uint64_t obj, long ti, uint64_t gs, uint64_t mem, uint64_t al, int aa)
 {
     tyinfo *t = &w->ty[ti];
-    if (seen_add(w, obj) < 0) return -3;
+    seen_add(w, obj);
     if (w->debug) fprintf(w->debug, "%llx %s %llu\n", (unsigned long long)obj, t->name, (unsigned long long)gs);
     t->count++;
     t->getsize += gs;
@@ -921,7 +905,7 @@ static uint64_t pool_header_scan(walk *w, ms_table *tc)
                 grow((void **)&w->ar, &w->capar, w->nar + 1, sizeof *w->ar))
                 return found;
             w->pools[w->npools++] = (upool){p, sz, cnt};
-            w->ar[w->nar++] = (arena_range){p, p + ps, 0};
+            w->ar[w->nar++] = (arena_range){p, p + ps};
             pools[sz]++;
             blocks[sz] += cnt;
             freeb[sz] += nblocks - cnt;
@@ -1014,14 +998,14 @@ static int pymalloc_walk(walk *w, uint64_t main_interp, ms_table *ta, ms_table *
             continue;
         }
         /* Only arenas whose memory was copied become ranges (what the
-         * object scan and the seen-bitmap cover): a corrupt arenas array
-         * cannot make the agent allocate for memory that is not there. */
+         * object scan covers): a corrupt arenas array cannot make the
+         * agent work on memory that is not there. */
         if (pyimage_has(w->im, (base + w->pool_size - 1) & ~(w->pool_size - 1), L->pool_header_size)) {
             if (grow((void **)&w->ar, &w->capar, w->nar + 1, sizeof *w->ar)) {
                 rc = MS_ERR_NOMEM;
                 break;
             }
-            w->ar[w->nar++] = (arena_range){start, start + w->arena_size, 0};
+            w->ar[w->nar++] = (arena_range){start, start + w->arena_size};
         }
         if (base & (w->pool_size - 1)) {
             ms.alignment += w->pool_size;
@@ -1497,7 +1481,6 @@ static void walk_free(walk *w)
     }
     free(w->ty);
     map_free(&w->tymap);
-    map_free(&w->seen);
     free(w->seen_bits);
     free(w->work);
     free(w->ar);
@@ -1567,7 +1550,7 @@ static int walk_copy(walk *w, pytables *t, attempt *a, int last)
                  "_PyRuntime at 0x%llx has no interpreter (not initialised yet, or finalising)", (unsigned long long)rt);
         return 0;
     }
-    if (map_init(&w->tymap, 4096) || map_init(&w->seen, 1u << 16)) return MS_ERR_NOMEM;
+    if (map_init(&w->tymap, 4096) || seen_init(w)) return MS_ERR_NOMEM;
     w->dict_budget = pyimage_stats_get(w->im)->copied_bytes / 8 + DICT_BUDGET_BASE;
     w->t_set = sym(w, "PySet_Type");
     w->t_frozenset = sym(w, "PyFrozenSet_Type");
@@ -1599,7 +1582,6 @@ static int walk_copy(walk *w, pytables *t, attempt *a, int last)
         if (a->heuristic_pools) a->pymalloc = 2;
     }
     rc = 0;
-    if (w->nar && seen_init(w)) return MS_ERR_NOMEM;
     if (L->gc_where == PY_GC_IN_RUNTIME) {
         rc = gc_walk(w, rt + L->runtime_gc, t->gc);
     } else {

@@ -25,6 +25,7 @@ typedef struct {
     uint64_t start, end;      /* target addresses, [start, end) */
     unsigned char *data;      /* the copy of those bytes */
     int file;                 /* from a file-backed mapping (a data segment) */
+    uint64_t pos;             /* bytes of the regions before this one (pyimage_index) */
 } img_region;
 
 typedef struct {
@@ -46,6 +47,7 @@ struct pyimage {
     uint64_t cap;
     uint64_t estimate;        /* resident bytes counted before the pause */
     size_t last;              /* index of the last region hit */
+    uint64_t span;            /* bytes in all regions (pyimage_index's range) */
     pyimage_stats st;
 };
 
@@ -151,7 +153,7 @@ static int copy_runs(pyimage *im, run *runs, size_t n, uint64_t page)
             if (left < want) break;
             left -= want;
             if (grow((void **)&im->reg, &im->capreg, im->nreg + 1, sizeof *im->reg)) return -ENOMEM;
-            im->reg[im->nreg++] = (img_region){runs[i].start, runs[i].end, runs[i].data, runs[i].file};
+            im->reg[im->nreg++] = (img_region){runs[i].start, runs[i].end, runs[i].data, runs[i].file, 0};
         }
         if (i == p + k) {
             p = i;
@@ -161,7 +163,7 @@ static int copy_runs(pyimage *im, run *runs, size_t n, uint64_t page)
         uint64_t ok = left - left % page;
         if (ok) {
             if (grow((void **)&im->reg, &im->capreg, im->nreg + 1, sizeof *im->reg)) return -ENOMEM;
-            im->reg[im->nreg++] = (img_region){runs[i].start, runs[i].start + ok, runs[i].data, runs[i].file};
+            im->reg[im->nreg++] = (img_region){runs[i].start, runs[i].start + ok, runs[i].data, runs[i].file, 0};
         }
         uint64_t bad = runs[i].start + ok;
         im->st.unreadable_bytes += page;
@@ -257,6 +259,17 @@ out:
     return rc;
 }
 
+/* Sets each region's pos once they are in address order. */
+static void number_regions(pyimage *im)
+{
+    uint64_t pos = 0;
+    for (size_t i = 0; i < im->nreg; i++) {
+        im->reg[i].pos = pos;
+        pos += im->reg[i].end - im->reg[i].start;
+    }
+    im->span = pos;
+}
+
 static int cmp_region(const void *a, const void *b)
 {
     const img_region *x = a, *y = b;
@@ -312,6 +325,7 @@ static int scan(pyimage *im, int dry, char *msg, size_t len)
         }
     }
     if (!dry && im->nreg) qsort(im->reg, im->nreg, sizeof *im->reg, cmp_region);
+    if (!dry) number_regions(im);
     close(pm);
     free(maps);
     if (rc == -ENOMEM) snprintf(msg, len, "out of memory copying PID %d", im->pid);
@@ -400,13 +414,14 @@ pyimage *pyimage_from_regions(const pyimage_region_spec *regs, size_t n, char *m
         if (r->kind == PYIMAGE_FILE_RO) {
             im->ro[im->nro++] = (img_ro){r->addr, r->addr + r->size, buf + off};
         } else {
-            im->reg[im->nreg++] = (img_region){r->addr, r->addr + r->size, buf + off, r->kind == PYIMAGE_FILE};
+            im->reg[im->nreg++] = (img_region){r->addr, r->addr + r->size, buf + off, r->kind == PYIMAGE_FILE, 0};
             im->st.mappings++;
             im->st.copied_bytes += r->size;
         }
         off += r->size;
     }
     im->st.regions = im->nreg;
+    number_regions(im);
     free(ord);
     return im;
 nomem:
@@ -454,6 +469,18 @@ const void *pyimage_ptr(pyimage *im, uint64_t addr, size_t len)
     }
     if (addr + len > r->end) return NULL;
     return r->data + (addr - r->start);
+}
+
+int64_t pyimage_index(pyimage *im, uint64_t addr)
+{
+    if (!pyimage_ptr(im, addr, 1)) return -1;
+    const img_region *r = &im->reg[im->last];
+    return (int64_t)(r->pos + (addr - r->start));
+}
+
+uint64_t pyimage_span(const pyimage *im)
+{
+    return im->span;
 }
 
 int pyimage_is_file(pyimage *im, uint64_t addr)

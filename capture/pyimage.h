@@ -96,6 +96,14 @@ long pyimage_cstr(pyimage *im, uint64_t addr, char *buf, size_t cap);
 /* Whether [addr, addr+len) is in the copy. */
 int pyimage_has(pyimage *im, uint64_t addr, size_t len);
 
+/* Position of the byte at addr among the bytes of the copy (the regions
+ * in address order, back to back): 0 .. pyimage_span()-1, or -1 when addr
+ * is not in the copy. For bitmaps over the copy. */
+int64_t pyimage_index(pyimage *im, uint64_t addr);
+
+/* Bytes in all copied runs (the range of pyimage_index). */
+uint64_t pyimage_span(const pyimage *im);
+
 /* Whether addr is in the copy of a file-backed mapping (a data segment:
  * statically allocated objects), as opposed to anonymous memory. */
 int pyimage_is_file(pyimage *im, uint64_t addr);
