@@ -132,6 +132,9 @@ typedef struct {
     uint64_t objects, small_objects, small_in_arenas;
     int collecting;
     uint64_t dict_budget;     /* dict entries dict_get may still examine */
+    size_t name_bytes, name_budget; /* bytes of type names kept, and the most allowed */
+    uint64_t types_refused;   /* type-like objects past the limits of type_index */
+    uint64_t names_dropped;   /* qualnames and modules past the name budget */
     int dict_budget_out;      /* it ran out: some lookups were not answered */
     int debug_hooks;          /* PYTHONMALLOC=*_debug: blocks start with debug headers */
     const char *allocator;    /* detect_allocator's answer, NULL: unknown */
@@ -613,14 +616,36 @@ static int name_plausible(const char *s, size_t n)
     return 1;
 }
 
+/* Remembers that t is not a type (or not one more type), while the cache
+ * stays small: past a 256th of the copy in entries a candidate is judged
+ * again each time, so that a heap full of words that only look like type
+ * pointers cannot grow the map to several times the copy. */
+static void not_a_type(walk *w, uint64_t t)
+{
+    if (w->tymap.n < pyimage_span(w->im) / 256 + 4096) map_put(&w->tymap, t, 0);
+}
+
+/* A copy of a type's qualname or module string, within the walk's budget
+ * of name bytes (a quarter of the copy): NULL past it, or out of memory. */
+static char *name_dup(walk *w, const char *s)
+{
+    size_t n = strlen(s) + 1;
+    if (n > w->name_budget - w->name_bytes) {
+        w->names_dropped++;
+        return NULL;
+    }
+    w->name_bytes += n;
+    return strdup(s);
+}
+
 /* Index of type t in w->ty, or -1 when t is not a type. */
 static long type_index(walk *w, uint64_t t)
 {
     uint32_t v;
     if (map_get(&w->tymap, t, &v)) return v ? (long)v - 1 : -1;
     const unsigned char *o;
-    if (w->nty >= MAX_TYPES || !looks_like_type(w, t, &o)) {
-        if (map_put(&w->tymap, t, 0) < 0) return -1;
+    if (!looks_like_type(w, t, &o)) {
+        not_a_type(w, t);
         return -1;
     }
     const py_layout *L = w->L;
@@ -634,15 +659,24 @@ static long type_index(walk *w, uint64_t t)
      * like a type object (memory the scans read as a candidate) rarely do. */
     long nl = pyimage_cstr(w->im, u64at(o, L->type_tp_name), buf, sizeof buf);
     if (nl <= 0 || !name_plausible(buf, (size_t)nl)) {
-        if (map_put(&w->tymap, t, 0) < 0) return -1;
+        not_a_type(w, t);
         return -1;
     }
+    /* Real types do not overlap: more of them than the copy holds type
+     * objects (or than the name budget allows) are bytes that only look
+     * like types, which could otherwise cost many times the copy. */
+    if (w->nty >= MAX_TYPES || w->nty > pyimage_span(w->im) / L->type_size || (size_t)nl + 1 > w->name_budget - w->name_bytes) {
+        w->types_refused++;
+        not_a_type(w, t);
+        return -1;
+    }
+    w->name_bytes += (size_t)nl + 1;
     ti.name = strdup(buf);
     if (ti.flags & TPF_HEAPTYPE) {
         const unsigned char *h = pyimage_ptr(w->im, t, L->heaptype_size);
-        if (h && str_read(w, u64at(h, L->heaptype_ht_qualname), buf, sizeof buf) >= 0) ti.qualname = strdup(buf);
+        if (h && str_read(w, u64at(h, L->heaptype_ht_qualname), buf, sizeof buf) >= 0) ti.qualname = name_dup(w, buf);
         uint64_t m = dict_get(w, u64at(o, w->L->type_tp_dict), "__module__");
-        if (m && str_read(w, m, buf, sizeof buf) >= 0) ti.module = strdup(buf);
+        if (m && str_read(w, m, buf, sizeof buf) >= 0) ti.module = name_dup(w, buf);
     }
     if (ti.flags & TPF_LONG_SUBCLASS) ti.kind = K_INT;
     else if (ti.flags & TPF_LIST_SUBCLASS) ti.kind = K_LIST;
@@ -1552,6 +1586,7 @@ static int walk_copy(walk *w, pytables *t, attempt *a, int last)
     }
     if (map_init(&w->tymap, 4096) || seen_init(w)) return MS_ERR_NOMEM;
     w->dict_budget = pyimage_stats_get(w->im)->copied_bytes / 8 + DICT_BUDGET_BASE;
+    w->name_budget = (size_t)(pyimage_span(w->im) / 4) + (256u << 10);
     w->t_set = sym(w, "PySet_Type");
     w->t_frozenset = sym(w, "PyFrozenSet_Type");
     w->t_float = sym(w, "PyFloat_Type");
@@ -1708,6 +1743,11 @@ static int results_write(walk *w, pytables *t, attempt *a, int no_pause, unsigne
                   (unsigned long long)w->pm_missing_pools);
     if (!rc && !a->modules_ok)
         rc = diag_row(dg, "python.modules", DG_UNAVAILABLE, "sys.modules was not readable in the copy");
+    if (!rc && (w->types_refused || w->names_dropped))
+        rc = diag_row(dg, "python.types", DG_APPROXIMATE,
+                      "%llu objects that look like types were not taken as types and %llu qualnames or modules "
+                      "were dropped: more types or name bytes than the copy can hold (a corrupt or hostile heap)",
+                      (unsigned long long)w->types_refused, (unsigned long long)w->names_dropped);
     if (!rc && w->dict_budget_out)
         rc = diag_row(dg, "python.types", DG_APPROXIMATE,
                       "dict lookups stopped after %llu entries (a corrupt or hostile heap): later types are flagged "
