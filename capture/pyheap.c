@@ -1406,10 +1406,14 @@ static int follow_refs(walk *w)
 
 /* ------------------------------------------------------------- modules */
 
-static int modules_walk(walk *w, uint64_t interp, ms_table *tm, uint64_t *count)
+/* sys.modules into tm, one row per entry (name, __file__, extension
+ * flag). The rows' strings are at most an eighth of the copy (+1 MiB):
+ * entries that all name one module with a 4 KiB __file__ would otherwise
+ * cost 4 KiB each (*cut is set when the list stops there). */
+static int modules_walk(walk *w, uint64_t interp, ms_table *tm, uint64_t *count, int *cut, uint64_t *bytes)
 {
     const py_layout *L = w->L;
-    uint64_t d;
+    uint64_t d, budget = pyimage_span(w->im) / 8 + (1u << 20), used = 0;
     dictview v;
     *count = 0;
     if (rd64(w, interp + L->interp_modules, &d) || !d || dict_view(w, d, &v)) return 1;
@@ -1435,6 +1439,13 @@ static int modules_walk(walk *w, uint64_t interp, ms_table *tm, uint64_t *count)
             const char *r = redact_path(w->redact, file, fl, &shown_len);
             if (r) shown = r;
         }
+        size_t need = strlen(name) + (have_file ? shown_len : 0) + 2;
+        if (need > budget - used) {
+            *cut = 1;
+            return 0;
+        }
+        used += need;
+        *bytes = used;
         if (ms_table_row(tm) || ms_table_cstr(tm, MS_MOD_NAME, name) ||
             (have_file && ms_table_str(tm, MS_MOD_FILE, shown, shown_len)) || ms_table_u64(tm, MS_MOD_FLAGS, flags))
             return MS_ERR_NOMEM;
@@ -1555,6 +1566,8 @@ typedef struct {
     uint64_t heuristic_pools; /* pools found by pool_header_scan */
     char pm_why[512];
     int modules_ok;
+    int modules_cut;          /* sys.modules listed in part: its strings reached the budget */
+    uint64_t module_bytes;    /* bytes of the modules rows' strings */
     uint64_t modules, interpreters;
     char fatal[512];          /* non-empty: the walk could not start */
 } attempt;
@@ -1625,7 +1638,7 @@ static int walk_copy(walk *w, pytables *t, attempt *a, int last)
     if (rc) return rc;
     if (w->collecting && !last) return 0; /* the caller retries */
     if ((rc = pool_scan(w)) || (rc = follow_refs(w))) return rc;
-    rc = modules_walk(w, main_interp, t->modules, &a->modules);
+    rc = modules_walk(w, main_interp, t->modules, &a->modules, &a->modules_cut, &a->module_bytes);
     if (rc < 0) return rc;
     a->modules_ok = rc == 0;
     return 0;
@@ -1743,6 +1756,11 @@ static int results_write(walk *w, pytables *t, attempt *a, int no_pause, unsigne
                   (unsigned long long)w->pm_missing_pools);
     if (!rc && !a->modules_ok)
         rc = diag_row(dg, "python.modules", DG_UNAVAILABLE, "sys.modules was not readable in the copy");
+    if (!rc && a->modules_cut)
+        rc = diag_row(dg, "python.modules", DG_APPROXIMATE,
+                      "sys.modules listed in part: %llu entries, then more name and file bytes than an eighth of "
+                      "the copy (a corrupt or hostile heap)",
+                      (unsigned long long)a->modules);
     if (!rc && (w->types_refused || w->names_dropped))
         rc = diag_row(dg, "python.types", DG_APPROXIMATE,
                       "%llu objects that look like types were not taken as types and %llu qualnames or modules "
@@ -1905,7 +1923,8 @@ int pyheap_walk_image(pyimage *im, const py_runtime_info *pi, const py_layout *L
             size_t nty = 0;
             for (size_t i = 0; i < w.nty; i++) nty += w.ty[i].count > 0;
             *st = (pyheap_walk_stats){a.interpreters, w.nar,      w.npools,  nty,        w.gc_objects,      w.pool_objects,
-                                      w.ref_objects,  a.modules,  a.pymalloc, rc == 0, w.seen_bitmap_bytes};
+                                      w.ref_objects,  a.modules,  a.pymalloc, rc == 0, w.seen_bitmap_bytes,
+                                      a.module_bytes};
         }
         if (!rc) rc = results_write(&w, &t, &a, 0, 1, wr, dg, res);
         else if (rc > 0) rc = 0;

@@ -41,7 +41,8 @@ typedef struct {
     uint64_t modules;         /* sys.modules entries written */
     int pymalloc;             /* 0 arenas read, 1 unavailable, 2 pools by their headers */
     int walked;               /* 1: the walk ran (no layout mismatch, an interpreter) */
-    uint64_t bitmap_bytes;    /* bytes of the bitmap of objects counted in pymalloc memory */
+    uint64_t bitmap_bytes;    /* bytes of the bitmap of objects counted (a bit per 8 bytes copied) */
+    uint64_t module_bytes;    /* bytes of the strings of the sys.modules rows */
 } pyheap_walk_stats;
 
 /* Walks the CPython heap held by `im` as pyheap_capture walks a copy of a

@@ -11,7 +11,8 @@
  * the note is one NUL-terminated line, no more objects are counted than
  * there are bytes in the image, no more used pools than there are pool
  * headers in it (each pool once), no more types than type objects fit in
- * it, and the walk's bitmap of counted objects stays within a 64th of it. It aborts when the walk asks for a
+ * it, the walk's bitmap of counted objects within a 64th of it and the
+ * sys.modules rows' strings within an eighth (+1 MiB). It aborts when the walk asks for a
  * symbol the format does not supply (update FPH_SYMBOLS then).
  *
  * With FUZZ_PYHEAP_STATS set in the environment, prints for every input
@@ -150,6 +151,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (st.pools * L->pool_header_size > is->copied_bytes) fuzz_fail("more used pools than pool headers in the image");
     if (st.bitmap_bytes > is->copied_bytes / 64 + 16) fuzz_fail("the walk's bitmap is larger than a 64th of the image");
     if (st.types > is->copied_bytes / L->type_size + 1) fuzz_fail("more types than type objects fit in the image");
+    if (st.module_bytes > is->copied_bytes / 8 + (1u << 20)) fuzz_fail("sys.modules rows hold more than an eighth of the image");
     if (!rc && ms_writer_add(wr, dg)) fuzz_fail("the diagnostics table is refused by the writer");
     if (getenv("FUZZ_PYHEAP_STATS"))
         printf("3.%u walked=%d interpreters=%llu pymalloc=%d arenas=%llu pools=%llu types=%llu gc=%llu pool=%llu "
