@@ -132,6 +132,8 @@ typedef struct {
     uint64_t objects, small_objects, small_in_arenas;
     int collecting;
     uint64_t dict_budget;     /* dict entries dict_get may still examine */
+    uint64_t ref_budget;      /* references try_ref may still look at */
+    int refs_cut;             /* it ran out: follow_refs stopped early */
     size_t name_bytes, name_budget; /* bytes of type names kept, and the most allowed */
     uint64_t types_refused;   /* type-like objects past the limits of type_index */
     uint64_t names_dropped;   /* qualnames and modules past the name budget */
@@ -1300,9 +1302,13 @@ static int pool_scan(walk *w)
  * a valid untracked object outside the arenas. `certain`: the pointer is a
  * container item (certainly an object); else a word of some object, which
  * must also sit at the start of a consistent malloc chunk. */
+#define REFS_OUT 1 /* try_ref: the budget of references is spent */
+
 static int try_ref(walk *w, uint64_t p, int certain)
 {
     const py_layout *L = w->L;
+    if (!w->ref_budget) return REFS_OUT;
+    w->ref_budget--;
     if (!p || (p & 7) || seen_has(w, p)) return 0;
     if (w->have_arenas && in_arena(w, p) && !w->debug_hooks) return 0; /* the pool scan judged it */
     const unsigned char *o = pyimage_ptr(w->im, p, L->object_size);
@@ -1359,7 +1365,11 @@ static int follow_managed(walk *w, uint64_t obj, uint64_t ty, uint64_t flags, ui
 }
 
 /* Follows references from every counted object (the list grows as
- * untracked containers are found). */
+ * untracked containers are found). Containers may share their items
+ * (lists one item array, dicts one keys table, overlapping tuples): the
+ * references looked at are at most one per byte copied (+1M), else a
+ * hostile heap makes this quadratic; past that the walk stops following
+ * (refs_cut) and the untracked objects not yet reached are missing. */
 static int follow_refs(walk *w)
 {
     const py_layout *L = w->L;
@@ -1399,6 +1409,10 @@ static int follow_refs(walk *w)
         }
         if (!rc && L->managed_dict_kind != PY_MANAGED_DICT_NONE && (flags & L->tpflags_managed_dict))
             rc = follow_managed(w, obj, ty, flags, basic);
+        if (rc == REFS_OUT) {
+            w->refs_cut = 1;
+            return 0;
+        }
         if (rc) return rc;
     }
     return 0;
@@ -1439,7 +1453,7 @@ static int modules_walk(walk *w, uint64_t interp, ms_table *tm, uint64_t *count,
             const char *r = redact_path(w->redact, file, fl, &shown_len);
             if (r) shown = r;
         }
-        size_t need = strlen(name) + (have_file ? shown_len : 0) + 2;
+        size_t need = strlen(name) + fl + 2; /* what was read: the file before redaction */
         if (need > budget - used) {
             *cut = 1;
             return 0;
@@ -1600,6 +1614,7 @@ static int walk_copy(walk *w, pytables *t, attempt *a, int last)
     if (map_init(&w->tymap, 4096) || seen_init(w)) return MS_ERR_NOMEM;
     w->dict_budget = pyimage_stats_get(w->im)->copied_bytes / 8 + DICT_BUDGET_BASE;
     w->name_budget = (size_t)(pyimage_span(w->im) / 4) + (256u << 10);
+    w->ref_budget = pyimage_span(w->im) + (1u << 20);
     w->t_set = sym(w, "PySet_Type");
     w->t_frozenset = sym(w, "PyFrozenSet_Type");
     w->t_float = sym(w, "PyFloat_Type");
@@ -1756,6 +1771,11 @@ static int results_write(walk *w, pytables *t, attempt *a, int no_pause, unsigne
                   (unsigned long long)w->pm_missing_pools);
     if (!rc && !a->modules_ok)
         rc = diag_row(dg, "python.modules", DG_UNAVAILABLE, "sys.modules was not readable in the copy");
+    if (!rc && w->refs_cut)
+        rc = diag_row(dg, "python.refs", DG_APPROXIMATE,
+                      "references followed up to %llu (one per byte copied, a corrupt or hostile heap): untracked "
+                      "objects reached only after that are missing",
+                      (unsigned long long)(pyimage_span(w->im) + (1u << 20)));
     if (!rc && a->modules_cut)
         rc = diag_row(dg, "python.modules", DG_APPROXIMATE,
                       "sys.modules listed in part: %llu entries, then more name and file bytes than an eighth of "
