@@ -29,6 +29,7 @@
  */
 
 #include "pyheap.h"
+#include "pyheap_internal.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -60,6 +61,12 @@
 #define MAX_TYPES (1u << 20)
 #define NAME_MAX_LEN 512
 #define REFCNT_MAX (1ull << 40)
+/* Dict entries that dict_get may examine in one walk, beyond one per 8
+ * bytes copied. Lookups are linear scans, and types (base chains of up to
+ * 64), modules and heap types may all share one huge dict: without a
+ * budget a hostile heap makes the walk quadratic. Real heaps use a small
+ * fraction of it. */
+#define DICT_BUDGET_BASE (1u << 20)
 
 enum { K_GENERIC, K_INT, K_FLOAT, K_STR, K_BYTES, K_TUPLE, K_LIST, K_DICT, K_SET, K_TYPE };
 
@@ -90,12 +97,12 @@ typedef struct {
 
 typedef struct {
     uint64_t start, end;      /* arena memory, [start, end) */
-    uint64_t bit0;            /* this range's first bit in walk.seen_bits */
 } arena_range;
 
 typedef struct {
     const py_layout *L;
-    py_runtime_info *pi;
+    const py_runtime_info *pi;
+    const pyheap_syms *syms;  /* symbol addresses of the runtime's ELF */
     redactor *redact;         /* NULL: paths kept */
     uint64_t sym_delta;       /* added to symbol addresses: which mapped copy is live */
     pyimage *im;
@@ -107,8 +114,8 @@ typedef struct {
     size_t nty, capty;
     addrmap tymap;            /* type address -> index + 1, or 0 = invalid */
     /* objects */
-    addrmap seen;             /* objects counted outside pymalloc memory */
-    uint64_t *seen_bits;      /* objects counted in pymalloc memory: a bit per 8 bytes */
+    uint64_t *seen_bits;      /* objects counted: a bit per 8 bytes of the copy (pyimage_index) */
+    uint64_t seen_bitmap_bytes; /* its size */
     size_t last_ar;           /* arena_index's last answer */
     uint64_t *work;           /* objects whose references are followed */
     size_t nwork, capwork;
@@ -124,6 +131,13 @@ typedef struct {
     uint64_t gc_objects, pool_objects, ref_objects, bad_gc, broken_lists;
     uint64_t objects, small_objects, small_in_arenas;
     int collecting;
+    uint64_t dict_budget;     /* dict entries dict_get may still examine */
+    uint64_t ref_budget;      /* references try_ref may still look at */
+    int refs_cut;             /* it ran out: follow_refs stopped early */
+    size_t name_bytes, name_budget; /* bytes of type names kept, and the most allowed */
+    uint64_t types_refused;   /* type-like objects past the limits of type_index */
+    uint64_t names_dropped;   /* qualnames and modules past the name budget */
+    int dict_budget_out;      /* it ran out: some lookups were not answered */
     int debug_hooks;          /* PYTHONMALLOC=*_debug: blocks start with debug headers */
     const char *allocator;    /* detect_allocator's answer, NULL: unknown */
     FILE *debug;              /* $MEMSNAP_DEBUG_OBJECTS: one line per object counted */
@@ -265,35 +279,33 @@ static int in_arena(walk *w, uint64_t a)
     return arena_index(w, a) >= 0;
 }
 
-/* Sets up the bitmap over pymalloc memory once the ranges are known. */
+/* Sets up the bitmap of counted objects: a bit per 8 bytes of the copy
+ * (an object is counted only after it was read from the copy), so it is
+ * a 64th of the copy whatever the heap holds. */
 static int seen_init(walk *w)
 {
-    uint64_t bits = 0;
-    for (size_t i = 0; i < w->nar; i++) {
-        w->ar[i].bit0 = bits;
-        bits += (w->ar[i].end - w->ar[i].start) / 8;
-    }
+    uint64_t bits = pyimage_span(w->im) / 8 + 1;
     w->seen_bits = calloc((size_t)(bits / 64 + 1), sizeof *w->seen_bits);
+    w->seen_bitmap_bytes = (bits / 64 + 1) * sizeof *w->seen_bits;
     return w->seen_bits ? 0 : -1;
 }
 
 /* 1 if obj was counted already. */
 static int seen_has(walk *w, uint64_t obj)
 {
-    long i = w->seen_bits ? arena_index(w, obj) : -1;
-    if (i < 0) return map_get(&w->seen, obj, NULL);
-    uint64_t b = w->ar[i].bit0 + (obj - w->ar[i].start) / 8;
+    int64_t i = pyimage_index(w->im, obj);
+    if (i < 0) return 0;
+    uint64_t b = (uint64_t)i / 8;
     return (w->seen_bits[b / 64] >> (b % 64)) & 1;
 }
 
-/* Marks obj counted; -1 out of memory. */
-static int seen_add(walk *w, uint64_t obj)
+/* Marks obj counted (an object in the copy). */
+static void seen_add(walk *w, uint64_t obj)
 {
-    long i = w->seen_bits ? arena_index(w, obj) : -1;
-    if (i < 0) return map_put(&w->seen, obj, 1) < 0 ? -1 : 0;
-    uint64_t b = w->ar[i].bit0 + (obj - w->ar[i].start) / 8;
+    int64_t i = pyimage_index(w->im, obj);
+    if (i < 0) return;
+    uint64_t b = (uint64_t)i / 8;
     w->seen_bits[b / 64] |= 1ull << (b % 64);
-    return 0;
 }
 
 /* Usable size of the allocation starting at `a`: the pymalloc block size
@@ -332,7 +344,7 @@ static uint64_t alloc_size(walk *w, uint64_t a, uint64_t want, int *approx)
 
 static uint64_t sym(walk *w, const char *name)
 {
-    uint64_t a = pyfind_symbol(w->pi, name);
+    uint64_t a = w->syms->global(w->syms->ctx, name);
     return a ? a + w->sym_delta : 0;
 }
 
@@ -340,9 +352,20 @@ static uint64_t sym(walk *w, const char *name)
  * libpython), a local of that name anywhere, if unique. */
 static uint64_t local_sym(walk *w, const char *file, const char *name)
 {
-    uint64_t a = pyfind_local_symbol(w->pi, file, name);
-    if (!a) a = pyfind_local_symbol(w->pi, NULL, name);
+    uint64_t a = w->syms->local(w->syms->ctx, file, name);
+    if (!a) a = w->syms->local(w->syms->ctx, NULL, name);
     return a ? a + w->sym_delta : 0;
+}
+
+/* The symbols of a real target: its runtime ELF, opened by pyfind. */
+static uint64_t elf_global(void *ctx, const char *name)
+{
+    return pyfind_symbol(ctx, name);
+}
+
+static uint64_t elf_local(void *ctx, const char *file, const char *name)
+{
+    return pyfind_local_symbol(ctx, file, name);
 }
 
 /* ------------------------------------------------------------- strings */
@@ -499,6 +522,11 @@ static uint64_t dict_get(walk *w, uint64_t d, const char *name)
     if (!d || dict_view(w, d, &v)) return 0;
     for (uint64_t i = 0; i < v.nentries; i++) {
         uint64_t k, val;
+        if (!w->dict_budget) {
+            w->dict_budget_out = 1;
+            return 0;
+        }
+        w->dict_budget--;
         if (dict_entry(w, &v, i, &k, &val)) return 0;
         if (k && val && str_equals(w, k, name)) return val;
     }
@@ -562,6 +590,7 @@ static int overrides_sizeof(walk *w, uint64_t t, int kind)
             name_in(name, approx_names))
             return 1;
         if (d && dict_get(w, d, "__sizeof__")) return 1;
+        if (w->dict_budget_out) return 1; /* not known: approximate */
         t = u64at(o, w->L->type_tp_base);
     }
     return 0;
@@ -589,14 +618,36 @@ static int name_plausible(const char *s, size_t n)
     return 1;
 }
 
+/* Remembers that t is not a type (or not one more type), while the cache
+ * stays small: past a 256th of the copy in entries a candidate is judged
+ * again each time, so that a heap full of words that only look like type
+ * pointers cannot grow the map to several times the copy. */
+static void not_a_type(walk *w, uint64_t t)
+{
+    if (w->tymap.n < pyimage_span(w->im) / 256 + 4096) map_put(&w->tymap, t, 0);
+}
+
+/* A copy of a type's qualname or module string, within the walk's budget
+ * of name bytes (a quarter of the copy): NULL past it, or out of memory. */
+static char *name_dup(walk *w, const char *s)
+{
+    size_t n = strlen(s) + 1;
+    if (n > w->name_budget - w->name_bytes) {
+        w->names_dropped++;
+        return NULL;
+    }
+    w->name_bytes += n;
+    return strdup(s);
+}
+
 /* Index of type t in w->ty, or -1 when t is not a type. */
 static long type_index(walk *w, uint64_t t)
 {
     uint32_t v;
     if (map_get(&w->tymap, t, &v)) return v ? (long)v - 1 : -1;
     const unsigned char *o;
-    if (w->nty >= MAX_TYPES || !looks_like_type(w, t, &o)) {
-        if (map_put(&w->tymap, t, 0) < 0) return -1;
+    if (!looks_like_type(w, t, &o)) {
+        not_a_type(w, t);
         return -1;
     }
     const py_layout *L = w->L;
@@ -610,15 +661,24 @@ static long type_index(walk *w, uint64_t t)
      * like a type object (memory the scans read as a candidate) rarely do. */
     long nl = pyimage_cstr(w->im, u64at(o, L->type_tp_name), buf, sizeof buf);
     if (nl <= 0 || !name_plausible(buf, (size_t)nl)) {
-        if (map_put(&w->tymap, t, 0) < 0) return -1;
+        not_a_type(w, t);
         return -1;
     }
+    /* Real types do not overlap: more of them than the copy holds type
+     * objects (or than the name budget allows) are bytes that only look
+     * like types, which could otherwise cost many times the copy. */
+    if (w->nty >= MAX_TYPES || w->nty > pyimage_span(w->im) / L->type_size || (size_t)nl + 1 > w->name_budget - w->name_bytes) {
+        w->types_refused++;
+        not_a_type(w, t);
+        return -1;
+    }
+    w->name_bytes += (size_t)nl + 1;
     ti.name = strdup(buf);
     if (ti.flags & TPF_HEAPTYPE) {
         const unsigned char *h = pyimage_ptr(w->im, t, L->heaptype_size);
-        if (h && str_read(w, u64at(h, L->heaptype_ht_qualname), buf, sizeof buf) >= 0) ti.qualname = strdup(buf);
+        if (h && str_read(w, u64at(h, L->heaptype_ht_qualname), buf, sizeof buf) >= 0) ti.qualname = name_dup(w, buf);
         uint64_t m = dict_get(w, u64at(o, w->L->type_tp_dict), "__module__");
-        if (m && str_read(w, m, buf, sizeof buf) >= 0) ti.module = strdup(buf);
+        if (m && str_read(w, m, buf, sizeof buf) >= 0) ti.module = name_dup(w, buf);
     }
     if (ti.flags & TPF_LONG_SUBCLASS) ti.kind = K_INT;
     else if (ti.flags & TPF_LIST_SUBCLASS) ti.kind = K_LIST;
@@ -781,7 +841,7 @@ static int object_sizes(walk *w, tyinfo *ti, uint64_t obj, uint64_t *getsize, ui
 static long count_object(walk *w, uint64_t obj, long ti, uint64_t gs, uint64_t mem, uint64_t al, int aa)
 {
     tyinfo *t = &w->ty[ti];
-    if (seen_add(w, obj) < 0) return -3;
+    seen_add(w, obj);
     if (w->debug) fprintf(w->debug, "%llx %s %llu\n", (unsigned long long)obj, t->name, (unsigned long long)gs);
     t->count++;
     t->getsize += gs;
@@ -862,8 +922,11 @@ static uint64_t pool_header_scan(walk *w, ms_table *tc)
     uint64_t s, e;
     int file;
     for (size_t r = 0; pyimage_region(w->im, r, &s, &e, &file) == 0; r++) {
-        if (file) continue;
-        for (uint64_t p = (s + ps - 1) & ~(ps - 1); p + hdr <= e; p += ps) {
+        uint64_t first = (s + ps - 1) & ~(ps - 1);
+        if (file || first < s || first > e || e - first < hdr) continue; /* no pool-aligned header inside */
+        /* counted, not `p += ps` up to e: near the top of the address space that wraps */
+        for (uint64_t k = 0, n = (e - first - hdr) / ps + 1; k < n; k++) {
+            uint64_t p = first + k * ps;
             const unsigned char *ph = pyimage_ptr(w->im, p, hdr);
             if (!ph) continue;
             uint32_t cnt = u32at(ph, L->pool_ref_count), sz = u32at(ph, L->pool_szidx);
@@ -878,7 +941,7 @@ static uint64_t pool_header_scan(walk *w, ms_table *tc)
                 grow((void **)&w->ar, &w->capar, w->nar + 1, sizeof *w->ar))
                 return found;
             w->pools[w->npools++] = (upool){p, sz, cnt};
-            w->ar[w->nar++] = (arena_range){p, p + ps, 0};
+            w->ar[w->nar++] = (arena_range){p, p + ps};
             pools[sz]++;
             blocks[sz] += cnt;
             freeb[sz] += nblocks - cnt;
@@ -948,6 +1011,13 @@ static int pymalloc_walk(walk *w, uint64_t main_interp, ms_table *ta, ms_table *
     memset(&ms, 0, sizeof ms);
     int rc = 0;
     uint64_t missing_pools = 0;
+    /* Pools already counted: arenas that repeat or overlap (a corrupt
+     * array) must not count a pool twice nor have it scanned twice. */
+    addrmap pools_seen;
+    if (map_init(&pools_seen, 1024)) {
+        map_free(&pools_seen);
+        return MS_ERR_NOMEM;
+    }
     unsigned nclasses = L->pymalloc_small_request_threshold / L->pymalloc_alignment;
     if (nclasses > 64) nclasses = 64;
     for (uint32_t i = 0; i < maxarenas && !rc; i++) {
@@ -959,15 +1029,19 @@ static int pymalloc_walk(walk *w, uint64_t main_interp, ms_table *ta, ms_table *
         ms.narenas++;
         ms.nfreepools += nfree;
         uint64_t start = base;
+        if (start + w->arena_size < start) { /* wraps past 2^64: corrupt */
+            missing_pools++;
+            continue;
+        }
         /* Only arenas whose memory was copied become ranges (what the
-         * object scan and the seen-bitmap cover): a corrupt arenas array
-         * cannot make the agent allocate for memory that is not there. */
+         * object scan covers): a corrupt arenas array cannot make the
+         * agent work on memory that is not there. */
         if (pyimage_has(w->im, (base + w->pool_size - 1) & ~(w->pool_size - 1), L->pool_header_size)) {
             if (grow((void **)&w->ar, &w->capar, w->nar + 1, sizeof *w->ar)) {
                 rc = MS_ERR_NOMEM;
                 break;
             }
-            w->ar[w->nar++] = (arena_range){start, start + w->arena_size, 0};
+            w->ar[w->nar++] = (arena_range){start, start + w->arena_size};
         }
         if (base & (w->pool_size - 1)) {
             ms.alignment += w->pool_size;
@@ -978,10 +1052,18 @@ static int pymalloc_walk(walk *w, uint64_t main_interp, ms_table *ta, ms_table *
             continue;
         }
         uint64_t used = 0, live = 0;
-        for (uint64_t p = base; p < pool_address; p += w->pool_size) {
+        for (uint64_t k = 0, n = (pool_address - base + w->pool_size - 1) / w->pool_size; k < n; k++) {
+            uint64_t p = base + k * w->pool_size;
             const unsigned char *ph = pyimage_ptr(w->im, p, L->pool_header_size);
             if (!ph) {
                 missing_pools++;
+                continue;
+            }
+            int fresh = map_put(&pools_seen, p, 1);
+            if (fresh <= 0) {
+                if (fresh < 0) rc = MS_ERR_NOMEM;
+                else missing_pools++;
+                if (fresh < 0) break;
                 continue;
             }
             uint32_t cnt = u32at(ph, L->pool_ref_count), sz = u32at(ph, L->pool_szidx);
@@ -1006,8 +1088,9 @@ static int pymalloc_walk(walk *w, uint64_t main_interp, ms_table *ta, ms_table *
         static const unsigned cols[] = {MS_AR_ADDRESS, MS_AR_POOLS_USED, MS_AR_POOLS_FREE, MS_AR_POOLS_TOTAL,
                                         MS_AR_LIVE_BYTES};
         uint64_t vals[] = {start, used, nfree, ntotal, live};
-        rc = add_u64s(ta, cols, vals, 5);
+        if (!rc) rc = add_u64s(ta, cols, vals, 5);
     }
+    map_free(&pools_seen);
     if (rc) return rc;
     if (w->nar) qsort(w->ar, w->nar, sizeof *w->ar, cmp_range);
     size_t kept = 0; /* overlapping ranges only come from a corrupt array: keep the first */
@@ -1219,9 +1302,13 @@ static int pool_scan(walk *w)
  * a valid untracked object outside the arenas. `certain`: the pointer is a
  * container item (certainly an object); else a word of some object, which
  * must also sit at the start of a consistent malloc chunk. */
+#define REFS_OUT 1 /* try_ref: the budget of references is spent */
+
 static int try_ref(walk *w, uint64_t p, int certain)
 {
     const py_layout *L = w->L;
+    if (!w->ref_budget) return REFS_OUT;
+    w->ref_budget--;
     if (!p || (p & 7) || seen_has(w, p)) return 0;
     if (w->have_arenas && in_arena(w, p) && !w->debug_hooks) return 0; /* the pool scan judged it */
     const unsigned char *o = pyimage_ptr(w->im, p, L->object_size);
@@ -1278,7 +1365,11 @@ static int follow_managed(walk *w, uint64_t obj, uint64_t ty, uint64_t flags, ui
 }
 
 /* Follows references from every counted object (the list grows as
- * untracked containers are found). */
+ * untracked containers are found). Containers may share their items
+ * (lists one item array, dicts one keys table, overlapping tuples): the
+ * references looked at are at most one per byte copied (+1M), else a
+ * hostile heap makes this quadratic; past that the walk stops following
+ * (refs_cut) and the untracked objects not yet reached are missing. */
 static int follow_refs(walk *w)
 {
     const py_layout *L = w->L;
@@ -1318,6 +1409,10 @@ static int follow_refs(walk *w)
         }
         if (!rc && L->managed_dict_kind != PY_MANAGED_DICT_NONE && (flags & L->tpflags_managed_dict))
             rc = follow_managed(w, obj, ty, flags, basic);
+        if (rc == REFS_OUT) {
+            w->refs_cut = 1;
+            return 0;
+        }
         if (rc) return rc;
     }
     return 0;
@@ -1325,10 +1420,14 @@ static int follow_refs(walk *w)
 
 /* ------------------------------------------------------------- modules */
 
-static int modules_walk(walk *w, uint64_t interp, ms_table *tm, uint64_t *count)
+/* sys.modules into tm, one row per entry (name, __file__, extension
+ * flag). The rows' strings are at most an eighth of the copy (+1 MiB):
+ * entries that all name one module with a 4 KiB __file__ would otherwise
+ * cost 4 KiB each (*cut is set when the list stops there). */
+static int modules_walk(walk *w, uint64_t interp, ms_table *tm, uint64_t *count, int *cut, uint64_t *bytes)
 {
     const py_layout *L = w->L;
-    uint64_t d;
+    uint64_t d, budget = pyimage_span(w->im) / 8 + (1u << 20), used = 0;
     dictview v;
     *count = 0;
     if (rd64(w, interp + L->interp_modules, &d) || !d || dict_view(w, d, &v)) return 1;
@@ -1354,6 +1453,13 @@ static int modules_walk(walk *w, uint64_t interp, ms_table *tm, uint64_t *count)
             const char *r = redact_path(w->redact, file, fl, &shown_len);
             if (r) shown = r;
         }
+        size_t need = strlen(name) + fl + 2; /* what was read: the file before redaction */
+        if (need > budget - used) {
+            *cut = 1;
+            return 0;
+        }
+        used += need;
+        *bytes = used;
         if (ms_table_row(tm) || ms_table_cstr(tm, MS_MOD_NAME, name) ||
             (have_file && ms_table_str(tm, MS_MOD_FILE, shown, shown_len)) || ms_table_u64(tm, MS_MOD_FLAGS, flags))
             return MS_ERR_NOMEM;
@@ -1434,7 +1540,6 @@ static void walk_free(walk *w)
     }
     free(w->ty);
     map_free(&w->tymap);
-    map_free(&w->seen);
     free(w->seen_bits);
     free(w->work);
     free(w->ar);
@@ -1475,6 +1580,8 @@ typedef struct {
     uint64_t heuristic_pools; /* pools found by pool_header_scan */
     char pm_why[512];
     int modules_ok;
+    int modules_cut;          /* sys.modules listed in part: its strings reached the budget */
+    uint64_t module_bytes;    /* bytes of the modules rows' strings */
     uint64_t modules, interpreters;
     char fatal[512];          /* non-empty: the walk could not start */
 } attempt;
@@ -1504,17 +1611,24 @@ static int walk_copy(walk *w, pytables *t, attempt *a, int last)
                  "_PyRuntime at 0x%llx has no interpreter (not initialised yet, or finalising)", (unsigned long long)rt);
         return 0;
     }
-    if (map_init(&w->tymap, 4096) || map_init(&w->seen, 1u << 16)) return MS_ERR_NOMEM;
+    if (map_init(&w->tymap, 4096) || seen_init(w)) return MS_ERR_NOMEM;
+    w->dict_budget = pyimage_stats_get(w->im)->copied_bytes / 8 + DICT_BUDGET_BASE;
+    w->name_budget = (size_t)(pyimage_span(w->im) / 4) + (256u << 10);
+    w->ref_budget = pyimage_span(w->im) + (1u << 20);
     w->t_set = sym(w, "PySet_Type");
     w->t_frozenset = sym(w, "PyFrozenSet_Type");
     w->t_float = sym(w, "PyFloat_Type");
     w->t_object = sym(w, "PyBaseObject_Type");
     w->t_module = sym(w, "PyModule_Type");
-    /* interpreters: the main one is the last of the list */
+    /* interpreters: the main one is the last of the list; an unreadable
+     * next link ends it, an interpreter met twice (a cycle) too */
     uint64_t interps[MAX_INTERPRETERS];
     size_t ni = 0;
-    for (uint64_t i = interp; i && ni < MAX_INTERPRETERS; ni++) {
-        interps[ni] = i;
+    for (uint64_t i = interp; i && ni < MAX_INTERPRETERS;) {
+        size_t k = 0;
+        while (k < ni && interps[k] != i) k++;
+        if (k < ni) break;
+        interps[ni++] = i;
         if (rd64(w, i + L->interp_next, &i)) break;
     }
     main_interp = interps[ni - 1];
@@ -1531,7 +1645,6 @@ static int walk_copy(walk *w, pytables *t, attempt *a, int last)
         if (a->heuristic_pools) a->pymalloc = 2;
     }
     rc = 0;
-    if (w->nar && seen_init(w)) return MS_ERR_NOMEM;
     if (L->gc_where == PY_GC_IN_RUNTIME) {
         rc = gc_walk(w, rt + L->runtime_gc, t->gc);
     } else {
@@ -1540,10 +1653,157 @@ static int walk_copy(walk *w, pytables *t, attempt *a, int last)
     if (rc) return rc;
     if (w->collecting && !last) return 0; /* the caller retries */
     if ((rc = pool_scan(w)) || (rc = follow_refs(w))) return rc;
-    rc = modules_walk(w, main_interp, t->modules, &a->modules);
+    rc = modules_walk(w, main_interp, t->modules, &a->modules, &a->modules_cut, &a->module_bytes);
     if (rc < 0) return rc;
     a->modules_ok = rc == 0;
     return 0;
+}
+
+/* The walk of one image once it is there: the 3.13+ layout check against
+ * the target's own _Py_DebugOffsets, then walk_copy (see there for
+ * `last`). Returns 0 when the walk ran and its results are to be judged
+ * (results_write, or a retry), 1 when it ended with the rows saying why
+ * added to wr and dg and `note` set (layout mismatch, no interpreter), or
+ * an MS_ERR_* code. */
+static int walk_image(walk *w, pytables *t, attempt *a, int last, ms_writer *wr, ms_table *dg, char *note,
+                      size_t note_len, uint64_t *walk_ns)
+{
+    const py_layout *L = w->L;
+    const py_runtime_info *pi = w->pi;
+    char msg[768];
+    int rc;
+    if (L->debug_offsets_size != PY_LAYOUT_ABSENT) { /* 3.13+: the target describes itself */
+        const void *dbg = pyimage_ptr(w->im, pi->runtime, L->debug_offsets_size);
+        if (!dbg || py_layout_check_debug_offsets(L, dbg, L->debug_offsets_size, msg, sizeof msg)) {
+            if (!dbg) snprintf(msg, sizeof msg, "_Py_DebugOffsets at 0x%llx not readable", (unsigned long long)pi->runtime);
+            rc = runtime_write(pi, L, NULL, w->redact, wr);
+            if (!rc)
+                rc = diag_row(dg, "python", DG_UNAVAILABLE, "CPython %s: layout mismatch, heap not walked: %s", pi->version,
+                              msg);
+            snprintf(note, note_len, "CPython %s: layout mismatch, heap not walked: %s", pi->version, msg);
+            return rc ? rc : 1;
+        }
+    }
+    /* A developer's aid: every object counted, "address tp_name getsizeof". */
+    const char *dbg = getenv("MEMSNAP_DEBUG_OBJECTS");
+    if (dbg && *dbg) w->debug = fopen(dbg, "w");
+    uint64_t t1 = now_ns();
+    rc = walk_copy(w, t, a, last);
+    *walk_ns = now_ns() - t1;
+    if (rc) return rc;
+    if (a->fatal[0]) {
+        rc = runtime_write(pi, L, NULL, w->redact, wr);
+        if (!rc) rc = diag_row(dg, "python", DG_UNAVAILABLE, "CPython %s: %s", pi->version, a->fatal);
+        snprintf(note, note_len, "CPython %s: %s", pi->version, a->fatal);
+        return rc ? rc : 1;
+    }
+    return 0;
+}
+
+/* Writes an accepted walk: the Python sections to wr, rows to dg saying
+ * what is complete or approximate and why; res->objects, copied_bytes.
+ * `no_pause`: the copy was read from the running target. 0 or MS_ERR_*. */
+static int results_write(walk *w, pytables *t, attempt *a, int no_pause, unsigned attempt_no, ms_writer *wr,
+                         ms_table *dg, pyheap_result *res)
+{
+    const py_runtime_info *pi = w->pi;
+    const py_layout *L = w->L;
+    int rc;
+    int inconsistent = w->collecting || w->broken_lists || w->bad_gc;
+    const pyimage_stats *st = pyimage_stats_get(w->im);
+    res->copied_bytes = st->copied_bytes;
+    res->objects = w->objects;
+    int incomplete = inconsistent || st->skipped_bytes || st->swapped_bytes || st->unreadable_bytes;
+    const char *allocator = w->allocator;
+    int allocator_guessed = !allocator;
+    if (!allocator) /* no symbols: where the small objects are */
+        allocator = w->small_objects > 100 && w->small_in_arenas == 0 ? "malloc" : "pymalloc";
+    if ((rc = runtime_write(pi, L, allocator, w->redact, wr))) return rc;
+    if ((rc = types_write(w, wr, incomplete))) return rc;
+    if (a->modules_ok && (rc = ms_writer_add(wr, t->modules))) return rc;
+    if (a->pymalloc == 0 && ((rc = ms_writer_add(wr, t->classes)) || (rc = ms_writer_add(wr, t->arenas)) ||
+                            (rc = ms_writer_add(wr, t->totals))))
+        return rc;
+    if (a->pymalloc == 2 && (rc = ms_writer_add(wr, t->classes))) return rc;
+    if ((rc = ms_writer_add(wr, t->gc))) return rc;
+    rc = diag_row(dg, "python", no_pause ? DG_BEST_EFFORT : incomplete ? DG_APPROXIMATE : DG_COMPLETE,
+              "CPython %s (%s): %llu objects of %zu types (%llu on GC lists, %llu untracked in pymalloc pools, "
+              "%llu untracked reached by reference); %s; %.1f MiB copied in %.1f ms, walk %.1f ms%s",
+              pi->version, pi->how, (unsigned long long)w->objects, w->nty, (unsigned long long)w->gc_objects,
+              (unsigned long long)w->pool_objects, (unsigned long long)w->ref_objects,
+              no_pause ? "read without pausing (--no-pause)" : "target paused",
+              st->copied_bytes / 1048576.0, st->copy_ns / 1e6, res->walk_ns / 1e6,
+              attempt_no > 1 ? " (after retries)" : "");
+    if (!rc && w->collecting)
+        rc = diag_row(dg, "python.gc", DG_APPROXIMATE,
+                  "a garbage collection was running in every attempt: objects it held on private lists are missing");
+    if (!rc && (w->broken_lists || w->bad_gc))
+        rc = diag_row(dg, "python.gc", no_pause ? DG_BEST_EFFORT : DG_APPROXIMATE,
+                  "%llu GC lists ended early and %llu listed objects had no valid type%s",
+                  (unsigned long long)w->broken_lists, (unsigned long long)w->bad_gc,
+                  no_pause ? " (the target ran during the copy)" : "");
+    if (!rc && (st->skipped_bytes || st->swapped_bytes || st->unreadable_bytes))
+        rc = diag_row(dg, "python.copy", DG_APPROXIMATE,
+                  "not copied: %.1f MiB over the memory cap (--max-memory), %.1f MiB swapped out, %.1f MiB unreadable; "
+                  "objects there are missing",
+                  st->skipped_bytes / 1048576.0, st->swapped_bytes / 1048576.0, st->unreadable_bytes / 1048576.0);
+    if (!rc && strcmp(allocator, "pymalloc") != 0)
+        rc = diag_row(dg, "python.pymalloc", DG_APPROXIMATE,
+                  "objects are allocated by %s (PYTHONMALLOC%s): %s", allocator,
+                  allocator_guessed ? ", inferred from where objects live" : "",
+                  !strcmp(allocator, "malloc")
+                      ? "no pymalloc pools to scan; untracked objects are found only by following references"
+                      : "blocks carry debug-hook headers; untracked objects in pools are not scanned, only those "
+                        "reached by reference");
+    else if (!rc && a->pymalloc == 1)
+        rc = diag_row(dg, "python.pymalloc", DG_UNAVAILABLE, "%s", a->pm_why);
+    if (!rc && a->pymalloc == 2)
+        rc = diag_row(dg, "python.pymalloc", DG_APPROXIMATE,
+                  "no symbols for pymalloc's arenas (stripped build): size classes from %llu pools found by "
+                  "their headers in anonymous memory; arenas and totals unavailable",
+                  (unsigned long long)a->heuristic_pools);
+    if (!rc && a->pymalloc == 0 && w->pm_counted_arenas != w->pm_found_arenas)
+        rc = diag_row(dg, "python.pymalloc", DG_APPROXIMATE, "pymalloc counts %llu arenas, the arenas array holds %llu",
+                  (unsigned long long)w->pm_counted_arenas, (unsigned long long)w->pm_found_arenas);
+    if (!rc && w->pm_missing_pools)
+        rc = diag_row(dg, "python.pymalloc", DG_APPROXIMATE,
+                  "%llu pool headers were not readable or inconsistent: the size-class table misses them",
+                  (unsigned long long)w->pm_missing_pools);
+    if (!rc && !a->modules_ok)
+        rc = diag_row(dg, "python.modules", DG_UNAVAILABLE, "sys.modules was not readable in the copy");
+    if (!rc && w->refs_cut)
+        rc = diag_row(dg, "python.refs", DG_APPROXIMATE,
+                      "references followed up to %llu (one per byte copied, a corrupt or hostile heap): untracked "
+                      "objects reached only after that are missing",
+                      (unsigned long long)(pyimage_span(w->im) + (1u << 20)));
+    if (!rc && a->modules_cut)
+        rc = diag_row(dg, "python.modules", DG_APPROXIMATE,
+                      "sys.modules listed in part: %llu entries, then more name and file bytes than an eighth of "
+                      "the copy (a corrupt or hostile heap)",
+                      (unsigned long long)a->modules);
+    if (!rc && (w->types_refused || w->names_dropped))
+        rc = diag_row(dg, "python.types", DG_APPROXIMATE,
+                      "%llu objects that look like types were not taken as types and %llu qualnames or modules "
+                      "were dropped: more types or name bytes than the copy can hold (a corrupt or hostile heap)",
+                      (unsigned long long)w->types_refused, (unsigned long long)w->names_dropped);
+    if (!rc && w->dict_budget_out)
+        rc = diag_row(dg, "python.types", DG_APPROXIMATE,
+                      "dict lookups stopped after %llu entries (a corrupt or hostile heap): later types are flagged "
+                      "approximate, some __module__ and __file__ values are missing",
+                      (unsigned long long)(pyimage_stats_get(w->im)->copied_bytes / 8 + DICT_BUDGET_BASE));
+    if (!rc && a->interpreters > 1)
+        rc = diag_row(dg, "python", DG_INFO, "%llu interpreters: objects of all, modules and pymalloc of the main one",
+                  (unsigned long long)a->interpreters);
+    if (!rc) {
+        size_t napprox = 0;
+        for (size_t i = 0; i < w->nty; i++) napprox += w->ty[i].count && (w->ty[i].approx || w->ty[i].alloc_approx);
+        if (napprox)
+            rc = diag_row(dg, "python.types", DG_APPROXIMATE,
+                      "%zu types have approximate sizes (flag bit 1): their __sizeof__ or allocation is not "
+                      "reproduced exactly",
+                      napprox);
+    }
+    return rc;
 }
 
 int pyheap_capture(int pid, const char *proc_root, const pyheap_opts *o, ms_writer *wr, ms_table *dg,
@@ -1587,6 +1847,7 @@ int pyheap_capture(int pid, const char *proc_root, const pyheap_opts *o, ms_writ
     }
 
     unsigned tries = o->retries ? o->retries : 1;
+    const pyheap_syms elf_syms = {elf_global, elf_local, pi};
     walk w;
     pytables t;
     attempt a;
@@ -1599,6 +1860,7 @@ int pyheap_capture(int pid, const char *proc_root, const pyheap_opts *o, ms_writ
         if ((rc = tables_new(&t))) goto out_walk;
         w.L = L;
         w.pi = pi;
+        w.syms = &elf_syms;
         w.redact = o->redact;
         w.minor = pi->minor;
         struct pt_pause *pp = NULL;
@@ -1628,34 +1890,10 @@ int pyheap_capture(int pid, const char *proc_root, const pyheap_opts *o, ms_writ
             goto out_walk;
         }
         w.im = im;
-        if (L->debug_offsets_size != PY_LAYOUT_ABSENT) { /* 3.13+: the target describes itself */
-            const void *dbg = pyimage_ptr(im, pi->runtime, L->debug_offsets_size);
-            if (!dbg || py_layout_check_debug_offsets(L, dbg, L->debug_offsets_size, msg, sizeof msg)) {
-                if (!dbg) snprintf(msg, sizeof msg, "_Py_DebugOffsets at 0x%llx not readable", (unsigned long long)pi->runtime);
-                rc = runtime_write(pi, L, NULL, o->redact, wr);
-                if (!rc)
-                    rc = diag_row(dg, "python", DG_UNAVAILABLE, "CPython %s: layout mismatch, heap not walked: %s", pi->version,
-                              msg);
-                snprintf(note, note_len, "CPython %s: layout mismatch, heap not walked: %s", pi->version, msg);
-                pyimage_free(im);
-                goto out_walk;
-            }
-        }
-        /* A developer's aid: every object counted, "address tp_name getsizeof". */
-        const char *dbg = getenv("MEMSNAP_DEBUG_OBJECTS");
-        if (dbg && *dbg) w.debug = fopen(dbg, "w");
-        uint64_t t1 = now_ns();
-        rc = walk_copy(&w, &t, &a, attempt_no >= tries);
-        res->walk_ns = now_ns() - t1;
+        rc = walk_image(&w, &t, &a, attempt_no >= tries, wr, dg, note, note_len, &res->walk_ns);
         if (rc) {
             pyimage_free(im);
-            goto out_walk;
-        }
-        if (a.fatal[0]) {
-            pyimage_free(im);
-            rc = runtime_write(pi, L, NULL, o->redact, wr);
-            if (!rc) rc = diag_row(dg, "python", DG_UNAVAILABLE, "CPython %s: %s", pi->version, a.fatal);
-            snprintf(note, note_len, "CPython %s: %s", pi->version, a.fatal);
+            if (rc > 0) rc = 0;
             goto out_walk;
         }
         int inconsistent = w.collecting || w.broken_lists || w.bad_gc;
@@ -1665,81 +1903,7 @@ int pyheap_capture(int pid, const char *proc_root, const pyheap_opts *o, ms_writ
             nanosleep(&ts, NULL);
             continue;
         }
-        /* accepted: write everything */
-        const pyimage_stats *st = pyimage_stats_get(im);
-        res->copied_bytes = st->copied_bytes;
-        res->objects = w.objects;
-        int incomplete = inconsistent || st->skipped_bytes || st->swapped_bytes || st->unreadable_bytes;
-        const char *allocator = w.allocator;
-        int allocator_guessed = !allocator;
-        if (!allocator) /* no symbols: where the small objects are */
-            allocator = w.small_objects > 100 && w.small_in_arenas == 0 ? "malloc" : "pymalloc";
-        if ((rc = runtime_write(pi, L, allocator, o->redact, wr))) goto free_im;
-        if ((rc = types_write(&w, wr, incomplete))) goto free_im;
-        if (a.modules_ok && (rc = ms_writer_add(wr, t.modules))) goto free_im;
-        if (a.pymalloc == 0 && ((rc = ms_writer_add(wr, t.classes)) || (rc = ms_writer_add(wr, t.arenas)) ||
-                                (rc = ms_writer_add(wr, t.totals))))
-            goto free_im;
-        if (a.pymalloc == 2 && (rc = ms_writer_add(wr, t.classes))) goto free_im;
-        if ((rc = ms_writer_add(wr, t.gc))) goto free_im;
-        rc = diag_row(dg, "python", o->no_pause ? DG_BEST_EFFORT : incomplete ? DG_APPROXIMATE : DG_COMPLETE,
-                  "CPython %s (%s): %llu objects of %zu types (%llu on GC lists, %llu untracked in pymalloc pools, "
-                  "%llu untracked reached by reference); %s; %.1f MiB copied in %.1f ms, walk %.1f ms%s",
-                  pi->version, pi->how, (unsigned long long)w.objects, w.nty, (unsigned long long)w.gc_objects,
-                  (unsigned long long)w.pool_objects, (unsigned long long)w.ref_objects,
-                  o->no_pause ? "read without pausing (--no-pause)" : "target paused",
-                  st->copied_bytes / 1048576.0, st->copy_ns / 1e6, res->walk_ns / 1e6,
-                  attempt_no > 1 ? " (after retries)" : "");
-        if (!rc && w.collecting)
-            rc = diag_row(dg, "python.gc", DG_APPROXIMATE,
-                      "a garbage collection was running in every attempt: objects it held on private lists are missing");
-        if (!rc && (w.broken_lists || w.bad_gc))
-            rc = diag_row(dg, "python.gc", o->no_pause ? DG_BEST_EFFORT : DG_APPROXIMATE,
-                      "%llu GC lists ended early and %llu listed objects had no valid type%s",
-                      (unsigned long long)w.broken_lists, (unsigned long long)w.bad_gc,
-                      o->no_pause ? " (the target ran during the copy)" : "");
-        if (!rc && (st->skipped_bytes || st->swapped_bytes || st->unreadable_bytes))
-            rc = diag_row(dg, "python.copy", DG_APPROXIMATE,
-                      "not copied: %.1f MiB over the memory cap (--max-memory), %.1f MiB swapped out, %.1f MiB unreadable; "
-                      "objects there are missing",
-                      st->skipped_bytes / 1048576.0, st->swapped_bytes / 1048576.0, st->unreadable_bytes / 1048576.0);
-        if (!rc && strcmp(allocator, "pymalloc") != 0)
-            rc = diag_row(dg, "python.pymalloc", DG_APPROXIMATE,
-                      "objects are allocated by %s (PYTHONMALLOC%s): %s", allocator,
-                      allocator_guessed ? ", inferred from where objects live" : "",
-                      !strcmp(allocator, "malloc")
-                          ? "no pymalloc pools to scan; untracked objects are found only by following references"
-                          : "blocks carry debug-hook headers; untracked objects in pools are not scanned, only those "
-                            "reached by reference");
-        else if (!rc && a.pymalloc == 1)
-            rc = diag_row(dg, "python.pymalloc", DG_UNAVAILABLE, "%s", a.pm_why);
-        if (!rc && a.pymalloc == 2)
-            rc = diag_row(dg, "python.pymalloc", DG_APPROXIMATE,
-                      "no symbols for pymalloc's arenas (stripped build): size classes from %llu pools found by "
-                      "their headers in anonymous memory; arenas and totals unavailable",
-                      (unsigned long long)a.heuristic_pools);
-        if (!rc && a.pymalloc == 0 && w.pm_counted_arenas != w.pm_found_arenas)
-            rc = diag_row(dg, "python.pymalloc", DG_APPROXIMATE, "pymalloc counts %llu arenas, the arenas array holds %llu",
-                      (unsigned long long)w.pm_counted_arenas, (unsigned long long)w.pm_found_arenas);
-        if (!rc && w.pm_missing_pools)
-            rc = diag_row(dg, "python.pymalloc", DG_APPROXIMATE,
-                      "%llu pool headers were not readable or inconsistent: the size-class table misses them",
-                      (unsigned long long)w.pm_missing_pools);
-        if (!rc && !a.modules_ok)
-            rc = diag_row(dg, "python.modules", DG_UNAVAILABLE, "sys.modules was not readable in the copy");
-        if (!rc && a.interpreters > 1)
-            rc = diag_row(dg, "python", DG_INFO, "%llu interpreters: objects of all, modules and pymalloc of the main one",
-                      (unsigned long long)a.interpreters);
-        if (!rc) {
-            size_t napprox = 0;
-            for (size_t i = 0; i < w.nty; i++) napprox += w.ty[i].count && (w.ty[i].approx || w.ty[i].alloc_approx);
-            if (napprox)
-                rc = diag_row(dg, "python.types", DG_APPROXIMATE,
-                          "%zu types have approximate sizes (flag bit 1): their __sizeof__ or allocation is not "
-                          "reproduced exactly",
-                          napprox);
-        }
-    free_im:
+        rc = results_write(&w, &t, &a, o->no_pause, attempt_no, wr, dg, res);
         pyimage_free(im);
         break;
     }
@@ -1749,5 +1913,43 @@ out_walk:
 out:
     pyfind_free(pi);
     free(pi);
+    return rc;
+}
+
+int pyheap_walk_image(pyimage *im, const py_runtime_info *pi, const py_layout *L, const pyheap_syms *syms,
+                      redactor *redact, ms_writer *wr, ms_table *dg, pyheap_result *res, char *note,
+                      size_t note_len, pyheap_walk_stats *st)
+{
+    walk w;
+    pytables t;
+    attempt a;
+    memset(&w, 0, sizeof w);
+    memset(&t, 0, sizeof t);
+    memset(&a, 0, sizeof a);
+    memset(res, 0, sizeof *res);
+    if (st) memset(st, 0, sizeof *st);
+    note[0] = 0;
+    res->python = 1;
+    int rc = tables_new(&t);
+    if (!rc) {
+        w.L = L;
+        w.pi = pi;
+        w.syms = syms;
+        w.redact = redact;
+        w.minor = pi->minor;
+        w.im = im;
+        rc = walk_image(&w, &t, &a, 1, wr, dg, note, note_len, &res->walk_ns);
+        if (st) {
+            size_t nty = 0;
+            for (size_t i = 0; i < w.nty; i++) nty += w.ty[i].count > 0;
+            *st = (pyheap_walk_stats){a.interpreters, w.nar,      w.npools,  nty,        w.gc_objects,      w.pool_objects,
+                                      w.ref_objects,  a.modules,  a.pymalloc, rc == 0, w.seen_bitmap_bytes,
+                                      a.module_bytes};
+        }
+        if (!rc) rc = results_write(&w, &t, &a, 0, 1, wr, dg, res);
+        else if (rc > 0) rc = 0;
+    }
+    walk_free(&w);
+    tables_free(&t);
     return rc;
 }

@@ -25,10 +25,12 @@ typedef struct {
     uint64_t start, end;      /* target addresses, [start, end) */
     unsigned char *data;      /* the copy of those bytes */
     int file;                 /* from a file-backed mapping (a data segment) */
+    uint64_t pos;             /* bytes of the regions before this one (pyimage_index) */
 } img_region;
 
 typedef struct {
     uint64_t start, end;      /* a read-only mapping: answered live */
+    const unsigned char *data;/* pyimage_from_regions: its bytes (NULL: live) */
 } img_ro;
 
 struct pyimage {
@@ -45,6 +47,7 @@ struct pyimage {
     uint64_t cap;
     uint64_t estimate;        /* resident bytes counted before the pause */
     size_t last;              /* index of the last region hit */
+    uint64_t span;            /* bytes in all regions (pyimage_index's range) */
     pyimage_stats st;
 };
 
@@ -150,7 +153,7 @@ static int copy_runs(pyimage *im, run *runs, size_t n, uint64_t page)
             if (left < want) break;
             left -= want;
             if (grow((void **)&im->reg, &im->capreg, im->nreg + 1, sizeof *im->reg)) return -ENOMEM;
-            im->reg[im->nreg++] = (img_region){runs[i].start, runs[i].end, runs[i].data, runs[i].file};
+            im->reg[im->nreg++] = (img_region){runs[i].start, runs[i].end, runs[i].data, runs[i].file, 0};
         }
         if (i == p + k) {
             p = i;
@@ -160,7 +163,7 @@ static int copy_runs(pyimage *im, run *runs, size_t n, uint64_t page)
         uint64_t ok = left - left % page;
         if (ok) {
             if (grow((void **)&im->reg, &im->capreg, im->nreg + 1, sizeof *im->reg)) return -ENOMEM;
-            im->reg[im->nreg++] = (img_region){runs[i].start, runs[i].start + ok, runs[i].data, runs[i].file};
+            im->reg[im->nreg++] = (img_region){runs[i].start, runs[i].start + ok, runs[i].data, runs[i].file, 0};
         }
         uint64_t bad = runs[i].start + ok;
         im->st.unreadable_bytes += page;
@@ -256,6 +259,17 @@ out:
     return rc;
 }
 
+/* Sets each region's pos once they are in address order. */
+static void number_regions(pyimage *im)
+{
+    uint64_t pos = 0;
+    for (size_t i = 0; i < im->nreg; i++) {
+        im->reg[i].pos = pos;
+        pos += im->reg[i].end - im->reg[i].start;
+    }
+    im->span = pos;
+}
+
 static int cmp_region(const void *a, const void *b)
 {
     const img_region *x = a, *y = b;
@@ -306,11 +320,12 @@ static int scan(pyimage *im, int dry, char *msg, size_t len)
                 rc = copy_mapping(im, pm, s, e, slash != NULL, page, im->cap, dry, msg, len);
             } else if (pass == 0 && !dry && perms[0] == 'r' && perms[1] != 'w' && slash) {
                 if (grow((void **)&im->ro, &im->capro, im->nro + 1, sizeof *im->ro)) rc = -ENOMEM;
-                else im->ro[im->nro++] = (img_ro){s, e};
+                else im->ro[im->nro++] = (img_ro){s, e, NULL};
             }
         }
     }
     if (!dry && im->nreg) qsort(im->reg, im->nreg, sizeof *im->reg, cmp_region);
+    if (!dry) number_regions(im);
     close(pm);
     free(maps);
     if (rc == -ENOMEM) snprintf(msg, len, "out of memory copying PID %d", im->pid);
@@ -348,6 +363,73 @@ pyimage *pyimage_new(int pid, const char *proc_root, uint64_t cap, char *msg, si
         im->pool_size = want;
     }
     return im;
+}
+
+static int cmp_spec(const void *a, const void *b)
+{
+    const pyimage_region_spec *x = *(const pyimage_region_spec *const *)a, *y = *(const pyimage_region_spec *const *)b;
+    return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+pyimage *pyimage_from_regions(const pyimage_region_spec *regs, size_t n, char *msg, size_t len)
+{
+    const pyimage_region_spec **ord = NULL;
+    pyimage *im = calloc(1, sizeof *im);
+    uint64_t total = 0;
+    size_t nro = 0;
+    if (!im || (n && !(ord = malloc(n * sizeof *ord)))) goto nomem;
+    for (size_t i = 0; i < n; i++) {
+        const pyimage_region_spec *r = &regs[i];
+        if (!r->size || r->addr + r->size < r->addr || r->len > r->size || (r->len && !r->data) || r->kind < PYIMAGE_ANON ||
+            r->kind > PYIMAGE_FILE_RO) {
+            snprintf(msg, len, "region %zu (0x%llx, %llu bytes, kind %d): empty, wrapping past 2^64 or malformed", i,
+                     (unsigned long long)r->addr, (unsigned long long)r->size, r->kind);
+            goto fail;
+        }
+        if (r->size > SIZE_MAX - total) goto nomem;
+        total += r->size;
+        nro += r->kind == PYIMAGE_FILE_RO;
+        ord[i] = r;
+    }
+    if (n) qsort(ord, n, sizeof *ord, cmp_spec);
+    for (size_t i = 1; i < n; i++)
+        if (ord[i]->addr < ord[i - 1]->addr + ord[i - 1]->size) {
+            snprintf(msg, len, "regions at 0x%llx and 0x%llx overlap", (unsigned long long)ord[i - 1]->addr,
+                     (unsigned long long)ord[i]->addr);
+            goto fail;
+        }
+    unsigned char *buf = total ? calloc(1, (size_t)total) : NULL;
+    if ((total && !buf) || grow((void **)&im->bufs, &im->capbufs, 1, sizeof *im->bufs)) {
+        free(buf);
+        goto nomem;
+    }
+    im->bufs[im->nbufs++] = buf;
+    if ((n - nro && grow((void **)&im->reg, &im->capreg, n - nro, sizeof *im->reg)) ||
+        (nro && grow((void **)&im->ro, &im->capro, nro, sizeof *im->ro)))
+        goto nomem;
+    uint64_t off = 0;
+    for (size_t i = 0; i < n; i++) {
+        const pyimage_region_spec *r = ord[i];
+        if (r->len) memcpy(buf + off, r->data, r->len);
+        if (r->kind == PYIMAGE_FILE_RO) {
+            im->ro[im->nro++] = (img_ro){r->addr, r->addr + r->size, buf + off};
+        } else {
+            im->reg[im->nreg++] = (img_region){r->addr, r->addr + r->size, buf + off, r->kind == PYIMAGE_FILE, 0};
+            im->st.mappings++;
+            im->st.copied_bytes += r->size;
+        }
+        off += r->size;
+    }
+    im->st.regions = im->nreg;
+    number_regions(im);
+    free(ord);
+    return im;
+nomem:
+    snprintf(msg, len, "out of memory building an image of %zu regions", n);
+fail:
+    free(ord);
+    pyimage_free(im);
+    return NULL;
 }
 
 int pyimage_copy(pyimage *im, char *msg, size_t len)
@@ -389,6 +471,18 @@ const void *pyimage_ptr(pyimage *im, uint64_t addr, size_t len)
     return r->data + (addr - r->start);
 }
 
+int64_t pyimage_index(pyimage *im, uint64_t addr)
+{
+    if (!pyimage_ptr(im, addr, 1)) return -1;
+    const img_region *r = &im->reg[im->last];
+    return (int64_t)(r->pos + (addr - r->start));
+}
+
+uint64_t pyimage_span(const pyimage *im)
+{
+    return im->span;
+}
+
 int pyimage_is_file(pyimage *im, uint64_t addr)
 {
     if (!pyimage_ptr(im, addr, 1)) return 0;
@@ -400,7 +494,8 @@ int pyimage_has(pyimage *im, uint64_t addr, size_t len)
     return pyimage_ptr(im, addr, len) != NULL;
 }
 
-static int in_ro(const pyimage *im, uint64_t addr, size_t len)
+/* The read-only mapping holding [addr, addr+len), or NULL. */
+static const img_ro *in_ro(const pyimage *im, uint64_t addr, size_t len)
 {
     size_t lo = 0, hi = im->nro;
     while (lo < hi) {
@@ -408,7 +503,7 @@ static int in_ro(const pyimage *im, uint64_t addr, size_t len)
         if (im->ro[mid].end <= addr) lo = mid + 1;
         else hi = mid;
     }
-    return lo < im->nro && addr >= im->ro[lo].start && addr + len <= im->ro[lo].end;
+    return lo < im->nro && addr >= im->ro[lo].start && addr + len <= im->ro[lo].end ? &im->ro[lo] : NULL;
 }
 
 int pyimage_read(pyimage *im, uint64_t addr, void *buf, size_t len)
@@ -418,9 +513,15 @@ int pyimage_read(pyimage *im, uint64_t addr, void *buf, size_t len)
         memcpy(buf, p, len);
         return 0;
     }
-    if (!len || addr + len < addr || !in_ro(im, addr, len)) return -1;
-    struct iovec l = {buf, len}, r = {(void *)(uintptr_t)addr, len};
+    const img_ro *ro;
+    if (!len || addr + len < addr || !(ro = in_ro(im, addr, len))) return -1;
     im->st.live_reads++;
+    if (ro->data) {
+        memcpy(buf, ro->data + (addr - ro->start), len);
+        return 0;
+    }
+    if (im->pid <= 0) return -1;
+    struct iovec l = {buf, len}, r = {(void *)(uintptr_t)addr, len};
     return process_vm_readv(im->pid, &l, 1, &r, 1, 0) == (ssize_t)len ? 0 : -1;
 }
 

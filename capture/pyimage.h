@@ -50,6 +50,32 @@ pyimage *pyimage_new(int pid, const char *proc_root, uint64_t cap, char *msg, si
  * cap (the target should be paused). Call once. 0, or -1 with msg. */
 int pyimage_copy(pyimage *im, char *msg, size_t len);
 
+/* Kinds of pyimage_region_spec. */
+enum {
+    PYIMAGE_ANON = 0,    /* anonymous writable memory (the heap) */
+    PYIMAGE_FILE = 1,    /* a file-backed writable mapping (a data segment) */
+    PYIMAGE_FILE_RO = 2  /* read-only file-backed memory: what pyimage_new reads live */
+};
+
+/* One region of an image built from memory instead of a process. */
+typedef struct {
+    uint64_t addr;            /* target address of its first byte */
+    uint64_t size;            /* bytes it spans (> 0) */
+    const void *data;         /* its first `len` bytes; the rest read as zero */
+    size_t len;               /* bytes at data (<= size) */
+    int kind;                 /* PYIMAGE_* */
+} pyimage_region_spec;
+
+/* An image of no process: the `n` regions given (in any order; they must
+ * not overlap), their bytes copied. ANON and FILE regions answer
+ * pyimage_ptr/has/region like copied mappings; FILE_RO regions answer only
+ * pyimage_read/cstr, as read-only memory read live would. Nothing ever
+ * reads a process. For tests and fuzzing the walk (tests/fuzz/
+ * fuzz_pyheap.c). Returns the image (free with pyimage_free), or NULL
+ * with `msg` naming the region that is malformed (empty, wrapping past
+ * 2^64, len > size) or overlaps another, or saying memory ran out. */
+pyimage *pyimage_from_regions(const pyimage_region_spec *regs, size_t n, char *msg, size_t len);
+
 /* Frees the image and its copy; NULL is a no-op. */
 void pyimage_free(pyimage *im);
 
@@ -69,6 +95,14 @@ long pyimage_cstr(pyimage *im, uint64_t addr, char *buf, size_t cap);
 
 /* Whether [addr, addr+len) is in the copy. */
 int pyimage_has(pyimage *im, uint64_t addr, size_t len);
+
+/* Position of the byte at addr among the bytes of the copy (the regions
+ * in address order, back to back): 0 .. pyimage_span()-1, or -1 when addr
+ * is not in the copy. For bitmaps over the copy. */
+int64_t pyimage_index(pyimage *im, uint64_t addr);
+
+/* Bytes in all copied runs (the range of pyimage_index). */
+uint64_t pyimage_span(const pyimage *im);
 
 /* Whether addr is in the copy of a file-backed mapping (a data segment:
  * statically allocated objects), as opposed to anonymous memory. */
