@@ -15,6 +15,7 @@
  * Not a test: the figures depend on the machine. CTest runs it once on
  * its own smaps (bench_encode_smoke) only to prove it still works.
  */
+#include "bench_util.h"
 #include "msnap.h"
 #include "smaps.h"
 
@@ -24,27 +25,6 @@
 #include <string.h>
 #include <time.h>
 
-static clockid_t bench_clock = CLOCK_MONOTONIC;
-
-static double bench_now(void)
-{
-    struct timespec ts;
-    clock_gettime(bench_clock, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static int bench_cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-/* Median of n samples (sorts them). */
-static double bench_median(double *v, size_t n)
-{
-    qsort(v, n, sizeof *v, bench_cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 /* Reads the whole file (a /proc file has no size: read until EOF).
  * Returns NULL with a message on stderr. */

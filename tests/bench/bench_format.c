@@ -28,6 +28,7 @@
  * distributions follow real smaps content (see the comments in the
  * generators): compression ratios depend on them, so keep them realistic.
  */
+#include "bench_util.h"
 #include "msnap.h"
 
 #include <errno.h>
@@ -80,32 +81,6 @@ static void *bench_xrealloc(void *p, size_t n)
     p = realloc(p, n ? n : 1);
     if (!p) bench_die("out of memory (%zu bytes)", n);
     return p;
-}
-
-/* ------------------------------------------------------------------- clock */
-
-/* CLOCK_MONOTONIC, or with --cpu-time the thread's CPU time, which a busy
- * machine disturbs less (for A/B comparisons). Set once in main. */
-static clockid_t bench_clock = CLOCK_MONOTONIC;
-
-static double bench_now(void)
-{
-    struct timespec ts;
-    clock_gettime(bench_clock, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static int bench_cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-/* Median of n samples (sorts them). */
-static double bench_median(double *v, size_t n)
-{
-    qsort(v, n, sizeof *v, bench_cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 /* -------------------------------------------------------------------- PRNG */
