@@ -189,6 +189,21 @@ static void json_row(FILE *out, sqlite3_stmt *st)
     putc('}', out);
 }
 
+/* Frees a text table: nrows rows of ncols cells (rows may be NULL) and
+ * its per-column arrays. */
+static void free_grid(char ***rows, int nrows, int ncols, int *kind, int *sign, int *left, size_t *w)
+{
+    for (int r = 0; r < nrows; r++) {
+        for (int i = 0; i < ncols; i++) free(rows[r][i]);
+        free(rows[r]);
+    }
+    free(rows);
+    free(kind);
+    free(sign);
+    free(left);
+    free(w);
+}
+
 /* Runs `sql` (parameters ?1.. bound to binds) and writes its rows: in text
  * as an aligned table under `title` (nothing but `empty` when there is no
  * row; empty == NULL writes nothing at all); in JSON as "key": [rows], or
@@ -219,10 +234,7 @@ static int section(an_ctx *c, const char *key, const char *title, const char *sq
         size_t *w = calloc((size_t)ncols + 1, sizeof *w);
         int group = -1;
         if (!kind || !sign || !left || !w) {
-            free(kind);
-            free(sign);
-            free(left);
-            free(w);
+            free_grid(NULL, 0, ncols, kind, sign, left, w);
             sqlite3_finalize(st);
             fprintf(c->err, "%s: out of memory\n", c->prog);
             c->failed = 1;
@@ -255,15 +267,7 @@ static int section(an_ctx *c, const char *key, const char *title, const char *sq
         }
         if (rc == SQLITE_ROW) rc = SQLITE_DONE; /* more than MAX_ROWS: the rest is not shown */
         if (oom) {
-            for (int r = 0; r < nrows; r++) {
-                for (int i = 0; i < ncols; i++) free(rows[r][i]);
-                free(rows[r]);
-            }
-            free(rows);
-            free(kind);
-            free(sign);
-            free(left);
-            free(w);
+            free_grid(rows, nrows, ncols, kind, sign, left, w);
             sqlite3_finalize(st);
             fprintf(c->err, "%s: %s: out of memory\n", c->prog, title);
             c->failed = 1;
@@ -340,15 +344,7 @@ static int section(an_ctx *c, const char *key, const char *title, const char *sq
             free(lbuf);
         }
         if (nrows < 0) nrows = -nrows;
-        for (int r = 0; r < nrows; r++) {
-            for (int i = 0; i < ncols; i++) free(rows[r][i]);
-            free(rows[r]);
-        }
-        free(rows);
-        free(kind);
-        free(sign);
-        free(left);
-        free(w);
+        free_grid(rows, nrows, ncols, kind, sign, left, w);
     }
     if (rc != SQLITE_DONE) {
         step_failed(c, title);
