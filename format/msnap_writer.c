@@ -245,19 +245,6 @@ static ms_writer *ms_writer_new(int fd, int own, int level, unsigned codec)
         free(w);
         return NULL;
     }
-    if (codec == MS_CODEC_ZSTD_DICT1) {
-        /* Digested once: each record then only attaches it (a frame of a
-         * few KB would otherwise pay for loading 32 KiB of dictionary). The
-         * frames name MS_DICT1_ID (ZSTD_c_dictIDFlag is on by default),
-         * which readers check. */
-        w->cdict = ZSTD_createCDict(ms_dict1_bytes, MS_DICT1_SIZE, level);
-        if (!w->cdict || ZSTD_isError(ZSTD_CCtx_refCDict(w->cctx, w->cdict))) {
-            ZSTD_freeCDict(w->cdict);
-            ZSTD_freeCCtx(w->cctx);
-            free(w);
-            return NULL;
-        }
-    }
     struct stat st;
     w->is_reg = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
     return w;
@@ -441,6 +428,20 @@ int ms_writer_begin(ms_writer *w)
     if (w->open_snapshot) {
         ms_fmt(w->err, sizeof w->err, "ms_writer_begin: a snapshot is already open");
         return MS_ERR_USAGE;
+    }
+    if (w->codec == MS_CODEC_ZSTD_DICT1 && !w->cdict) {
+        /* Digested once per writer, at its first snapshot (not at open, so
+         * a caller can do it while waiting for the data): each record then
+         * only attaches it (a frame of a few KB would otherwise pay for
+         * loading 32 KiB of dictionary). The frames name MS_DICT1_ID
+         * (ZSTD_c_dictIDFlag is on by default), which readers check. */
+        w->cdict = ZSTD_createCDict(ms_dict1_bytes, MS_DICT1_SIZE, w->zlevel);
+        if (!w->cdict || ZSTD_isError(ZSTD_CCtx_refCDict(w->cctx, w->cdict))) {
+            ZSTD_freeCDict(w->cdict);
+            w->cdict = NULL;
+            ms_fmt(w->err, sizeof w->err, "ms_writer_begin: out of memory digesting the zstd dictionary");
+            return MS_ERR_NOMEM;
+        }
     }
     w->open_snapshot = 1;
     memset(w->seen, 0, sizeof w->seen);

@@ -473,6 +473,65 @@ static void test_sigterm_series(void **state)
     free(dir);
 }
 
+/* The value of `key` ("Cpus_allowed_list:") in a status file, malloc'd; NULL if absent. */
+static char *status_field(const char *path, const char *key)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) return NULL;
+    char line[4096], *v = NULL;
+    size_t kl = strlen(key);
+    while (!v && fgets(line, sizeof line, f))
+        if (!strncmp(line, key, kl)) {
+            char *s = line + kl;
+            while (*s == ' ' || *s == '\t') s++;
+            s[strcspn(s, "\n")] = 0;
+            v = strdup(s);
+        }
+    fclose(f);
+    return v;
+}
+
+/* While it reads smaps, the agent keeps its parsing thread on one CPU and
+ * the reader on the others; between the snapshots of a series it must be
+ * back to one thread with the CPU mask it was started with. */
+static void test_cpu_mask_restored(void **state)
+{
+    (void)state;
+    char *dir = ct_tmpdir(NULL), *f = ct_path(dir, "series.msnap");
+    ct_target t;
+    start_big_target(&t, dir);
+    char *mine = status_field("/proc/self/status", "Cpus_allowed_list:");
+    if (!mine) fail_msg("no Cpus_allowed_list in /proc/self/status");
+    if (!strchr(mine, ',') && !strchr(mine, '-'))
+        printf("note: this process may use one CPU only (%s): the agent narrows no mask; checking it anyway\n", mine);
+    char *argv[] = {MEMSNAP_CAPTURE_BIN, "-p", pidstr(t.pid), "-o", f, "--interval", "3", "--count", "2", "-q", NULL};
+    int of, ef;
+    double t0 = ct_now();
+    pid_t cap = ct_start(argv, &of, &ef);
+    struct stat st;
+    while (!(stat(f, &st) == 0 && st.st_size > 64) && ct_now() - t0 < 20) ct_sleep(0.01);
+    if (!(st.st_size > 64)) fail_msg("no snapshot in %s after 20 s", f);
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/task/%d/status", (int)cap, (int)cap);
+    char *mask = status_field(path, "Cpus_allowed_list:"), *threads = status_field(path, "Threads:");
+    if (!mask || !threads) fail_msg("cannot read %s between snapshots", path);
+    if (strcmp(mask, mine)) fail_msg("between snapshots the agent's CPU mask is %s, it was started with %s", mask, mine);
+    if (strcmp(threads, "1")) fail_msg("between snapshots the agent runs %s threads, want 1", threads);
+    printf("between snapshots: CPU mask %s (as started), %s thread\n", mask, threads);
+    kill(cap, SIGTERM);
+    ct_result r;
+    ct_finish(cap, of, ef, t0, 20, &r);
+    expect(&r, 0, "SIGTERM between snapshots", NULL);
+    ct_result_free(&r);
+    expect_complete(f);
+    ct_target_stop(&t);
+    free(mask);
+    free(threads);
+    free(mine);
+    free(f);
+    free(dir);
+}
+
 /* --------------------------------------------------------- disk full */
 
 static char *mount_tmpfs(const char *dir, const char *size)
@@ -715,6 +774,7 @@ int main(void)
         cmocka_unit_test_teardown(test_no_dict, ct_teardown),
         cmocka_unit_test_teardown(test_target_exits_mid_series, ct_teardown),
         cmocka_unit_test_teardown(test_sigterm_series, ct_teardown),
+        cmocka_unit_test_teardown(test_cpu_mask_restored, ct_teardown),
         cmocka_unit_test_teardown(test_disk_full_series, ct_teardown),
         cmocka_unit_test_teardown(test_disk_full_single, ct_teardown),
         cmocka_unit_test_teardown(test_redact, ct_teardown),
