@@ -12,7 +12,9 @@
  *   1  the floor: open + read /proc/PID/smaps whole into a buffer;
  *      1b the same through `cat` run as a program (context for 2)
  *   2  memsnap-capture run as a program (fork/exec/wait, wall time), one
- *      fresh file per run; 2b capture_one() in this process (no exec);
+ *      fresh file per run; 2c the time per snapshot of a series (21
+ *      snapshots back to back, less one (2), over 20); 2b capture_one() in
+ *      this process (no exec);
  *      ratio of each to the floor (goal: <= 1.5x), in wall time and, as
  *      other load on the machine inflates wall times, in CPU time
  *   3  snapshot bytes per 1,000 mappings
@@ -172,10 +174,10 @@ typedef struct {
     long bytes;
 } agent_stats;
 
-/* Runs the agent binary R times into fresh files under dir; `extra` is
- * one more option or NULL. */
-static int bench_agent(const char *bin, const char *extra, const char *extra_val, pid_t pid, const char *dir,
-                       int repeat, agent_stats *out)
+/* Runs the agent binary R times into fresh files under dir; `extra` holds
+ * up to 6 more arguments, NULL-terminated (or is NULL). */
+static int bench_agent(const char *bin, const char *const *extra, pid_t pid, const char *dir, int repeat,
+                       agent_stats *out)
 {
     double t[MAX_REPEAT], cpu[MAX_REPEAT];
     double rss[MAX_REPEAT];
@@ -184,7 +186,8 @@ static int bench_agent(const char *bin, const char *extra, const char *extra_val
     out->max_rss_kib = 0;
     for (int i = 0; i < repeat; i++) {
         snprintf(file, sizeof file, "%s/agent-%d.msnap", dir, i);
-        char *argv[] = {(char *)bin, "-p", pids, "-o", file, "-q", (char *)extra, (char *)extra_val, NULL};
+        char *argv[16] = {(char *)bin, "-p", pids, "-o", file, "-q"};
+        for (int k = 0; extra && extra[k] && k < 6; k++) argv[6 + k] = (char *)extra[k];
         struct rusage ru;
         int rc = run(argv, &t[i], &ru, 1);
         if (rc != 0) {
@@ -330,7 +333,7 @@ int main(int argc, char **argv)
 
     /* 2: the agent program */
     agent_stats a = {0};
-    if (bench_agent(bin, NULL, NULL, helper, dir, repeat, &a) == 0) {
+    if (bench_agent(bin, NULL, helper, dir, repeat, &a) == 0) {
         printf("(2) memsnap-capture (fork/exec, wall):      %8.2f ms  = %.2fx floor (%s); CPU %.2f ms = %.2fx floor CPU\n",
                a.med_s * 1e3, a.med_s / floor_s, verdict(a.med_s / floor_s), a.med_cpu_s * 1e3,
                a.med_cpu_s / floor_cpu);
@@ -338,8 +341,9 @@ int main(int argc, char **argv)
     } else {
         rc = 1;
     }
+    static const char *const nice0[] = {"--nice", "0", NULL};
     agent_stats a0 = {0};
-    if (bench_agent(bin, "--nice", "0", helper, dir, repeat, &a0) == 0)
+    if (bench_agent(bin, nice0, helper, dir, repeat, &a0) == 0)
         printf("    the same with --nice 0:                 %8.2f ms  = %.2fx floor; CPU %.2f ms\n", a0.med_s * 1e3,
                a0.med_s / floor_s, a0.med_cpu_s * 1e3);
     else
@@ -350,10 +354,29 @@ int main(int argc, char **argv)
         char sdir[64] = "/dev/shm/bench_capture-XXXXXX";
         if (mkdtemp(sdir)) {
             agent_stats s = {0};
-            if (bench_agent(bin, "--nice", "0", helper, sdir, repeat, &s) == 0)
+            if (bench_agent(bin, nice0, helper, sdir, repeat, &s) == 0)
                 printf("    --nice 0, writing to /dev/shm (tmpfs):  %8.2f ms  = %.2fx floor (no disk sync)\n",
                        s.med_s * 1e3, s.med_s / floor_s);
             rmdir(sdir);
+        }
+    }
+
+    /* 2c: the time per snapshot of a series: SERIES snapshots back to back
+     * (an interval shorter than a capture), less one single snapshot run,
+     * over SERIES - 1. The program's start-up and the writer's first
+     * snapshot costs (its dictionary) are paid once per series. */
+    {
+        enum { SERIES = 21 };
+        static const char *const series[] = {"--interval", "0.001", "--count", "21", NULL};
+        agent_stats sr = {0};
+        int sreps = repeat < 7 ? repeat : 7;
+        if (a.med_s > 0 && bench_agent(bin, series, helper, dir, sreps, &sr) == 0) {
+            double per = (sr.med_s - a.med_s) / (SERIES - 1);
+            printf("(2c) per snapshot in a series of %d:        %8.2f ms  = %.2fx floor (%s); the series took %.1f ms "
+                   "(medians of %d), less (2)\n",
+                   SERIES, per * 1e3, per / floor_s, verdict(per / floor_s), sr.med_s * 1e3, sreps);
+        } else {
+            rc = 1;
         }
     }
 
@@ -454,7 +477,7 @@ int main(int argc, char **argv)
             printf("(6) static agent %s: %lld bytes (%.1f MiB), ldd: %s\n", static_bin, (long long)st.st_size,
                    (double)st.st_size / (1 << 20), is_static ? "not a dynamic executable" : "DYNAMIC (not static)");
             agent_stats s = {0};
-            if (bench_agent(static_bin, NULL, NULL, helper, dir, repeat, &s) == 0)
+            if (bench_agent(static_bin, NULL, helper, dir, repeat, &s) == 0)
                 printf("    static agent (fork/exec, wall):         %8.2f ms  = %.2fx floor; CPU %.2f ms; peak RSS %.1f MiB\n",
                        s.med_s * 1e3, s.med_s / floor_s, s.med_cpu_s * 1e3, (double)s.max_rss_kib / 1024);
         }
