@@ -15,7 +15,9 @@
  *      fresh file per run; 2c the time per snapshot of a series (21
  *      snapshots back to back, less one (2), over 20); 2b capture_one() in
  *      this process (no exec);
- *      ratio of each to the floor (goal: <= 1.5x), in wall time and, as
+ *      ratio of each to the floor (goal: <= 1.5x): the median over the
+ *      runs of each run's time over a floor read just before it (the
+ *      machine's load drifts during the benchmark); in wall time and, as
  *      other load on the machine inflates wall times, in CPU time
  *   3  snapshot bytes per 1,000 mappings
  *   4  the agent's peak RSS (wait4 ru_maxrss)
@@ -170,16 +172,30 @@ static int on_path(const char *name, char *out, size_t len)
 
 typedef struct {
     double med_s, med_cpu_s;
+    double med_ratio; /* median over the runs of (run time / the floor read just before it) */
     long med_rss_kib, max_rss_kib;
     long bytes;
 } agent_stats;
 
-/* Runs the agent binary R times into fresh files under dir; `extra` holds
- * up to 6 more arguments, NULL-terminated (or is NULL). */
-static int bench_agent(const char *bin, const char *const *extra, pid_t pid, const char *dir, int repeat,
-                       agent_stats *out)
+/* One floor read (the (1) measurement) of the helper's smaps; seconds. */
+static double floor_once(pid_t pid)
 {
-    double t[MAX_REPEAT], cpu[MAX_REPEAT];
+    static char fbuf[1u << 20];
+    double t0 = now();
+    read_smaps(pid, fbuf, sizeof fbuf);
+    return now() - t0;
+}
+
+/* Runs the agent binary R times into fresh files under dir; `extra` holds
+ * up to 6 more arguments, NULL-terminated (or is NULL). Each run is paired
+ * with a floor read just before it: the machine's load drifts during a
+ * benchmark, and a ratio of neighbours is steadier than one of medians
+ * taken seconds apart. `base` is subtracted from each run time and the
+ * rest divided by `per` before the ratio (a series: per-snapshot time). */
+static int bench_agent(const char *bin, const char *const *extra, pid_t pid, const char *dir, int repeat,
+                       double base, double per, agent_stats *out)
+{
+    double t[MAX_REPEAT], cpu[MAX_REPEAT], ratio[MAX_REPEAT];
     double rss[MAX_REPEAT];
     char pids[16], file[4096];
     snprintf(pids, sizeof pids, "%d", (int)pid);
@@ -189,7 +205,9 @@ static int bench_agent(const char *bin, const char *const *extra, pid_t pid, con
         char *argv[16] = {(char *)bin, "-p", pids, "-o", file, "-q"};
         for (int k = 0; extra && extra[k] && k < 6; k++) argv[6 + k] = (char *)extra[k];
         struct rusage ru;
+        double f = floor_once(pid);
         int rc = run(argv, &t[i], &ru, 1);
+        ratio[i] = (t[i] - base) / per / f;
         if (rc != 0) {
             fprintf(stderr, "bench_capture: %s exited %d\n", bin, rc);
             return -1;
@@ -204,6 +222,7 @@ static int bench_agent(const char *bin, const char *const *extra, pid_t pid, con
     }
     out->med_s = median(t, repeat);
     out->med_cpu_s = median(cpu, repeat);
+    out->med_ratio = median(ratio, repeat);
     out->med_rss_kib = (long)median(rss, repeat);
     return 0;
 }
@@ -304,7 +323,7 @@ int main(int argc, char **argv)
     free(load);
 
     /* 1: the floor */
-    double t[MAX_REPEAT], cpu[MAX_REPEAT];
+    double t[MAX_REPEAT], cpu[MAX_REPEAT], ratio[MAX_REPEAT];
     for (int i = 0; i < repeat; i++) {
         double c0 = cpu_self(), t0 = now();
         if (read_smaps(helper, buf, cap) < 0) rc = 1;
@@ -333,19 +352,18 @@ int main(int argc, char **argv)
 
     /* 2: the agent program */
     agent_stats a = {0};
-    if (bench_agent(bin, NULL, helper, dir, repeat, &a) == 0) {
+    if (bench_agent(bin, NULL, helper, dir, repeat, 0, 1, &a) == 0) {
         printf("(2) memsnap-capture (fork/exec, wall):      %8.2f ms  = %.2fx floor (%s); CPU %.2f ms = %.2fx floor CPU\n",
-               a.med_s * 1e3, a.med_s / floor_s, verdict(a.med_s / floor_s), a.med_cpu_s * 1e3,
-               a.med_cpu_s / floor_cpu);
+               a.med_s * 1e3, a.med_ratio, verdict(a.med_ratio), a.med_cpu_s * 1e3, a.med_cpu_s / floor_cpu);
         if (cat_s > 0) printf("    (2) against (1b), both programs:         %.2fx\n", a.med_s / cat_s);
     } else {
         rc = 1;
     }
     static const char *const nice0[] = {"--nice", "0", NULL};
     agent_stats a0 = {0};
-    if (bench_agent(bin, nice0, helper, dir, repeat, &a0) == 0)
+    if (bench_agent(bin, nice0, helper, dir, repeat, 0, 1, &a0) == 0)
         printf("    the same with --nice 0:                 %8.2f ms  = %.2fx floor; CPU %.2f ms\n", a0.med_s * 1e3,
-               a0.med_s / floor_s, a0.med_cpu_s * 1e3);
+               a0.med_ratio, a0.med_cpu_s * 1e3);
     else
         rc = 1;
     /* the same, writing to a tmpfs: what the fsyncs of a durable write cost */
@@ -354,9 +372,9 @@ int main(int argc, char **argv)
         char sdir[64] = "/dev/shm/bench_capture-XXXXXX";
         if (mkdtemp(sdir)) {
             agent_stats s = {0};
-            if (bench_agent(bin, nice0, helper, sdir, repeat, &s) == 0)
+            if (bench_agent(bin, nice0, helper, sdir, repeat, 0, 1, &s) == 0)
                 printf("    --nice 0, writing to /dev/shm (tmpfs):  %8.2f ms  = %.2fx floor (no disk sync)\n",
-                       s.med_s * 1e3, s.med_s / floor_s);
+                       s.med_s * 1e3, s.med_ratio);
             rmdir(sdir);
         }
     }
@@ -370,11 +388,11 @@ int main(int argc, char **argv)
         static const char *const series[] = {"--interval", "0.001", "--count", "21", NULL};
         agent_stats sr = {0};
         int sreps = repeat < 7 ? repeat : 7;
-        if (a.med_s > 0 && bench_agent(bin, series, helper, dir, sreps, &sr) == 0) {
+        if (a.med_s > 0 && bench_agent(bin, series, helper, dir, sreps, a.med_s, SERIES - 1, &sr) == 0) {
             double per = (sr.med_s - a.med_s) / (SERIES - 1);
             printf("(2c) per snapshot in a series of %d:        %8.2f ms  = %.2fx floor (%s); the series took %.1f ms "
                    "(medians of %d), less (2)\n",
-                   SERIES, per * 1e3, per / floor_s, verdict(per / floor_s), sr.med_s * 1e3, sreps);
+                   SERIES, per * 1e3, sr.med_ratio, verdict(sr.med_ratio), sr.med_s * 1e3, sreps);
         } else {
             rc = 1;
         }
@@ -402,10 +420,12 @@ int main(int argc, char **argv)
                 break;
             }
             capture_result res;
+            double f = floor_once(helper);
             double c0 = cpu_self(), t0 = now();
             capture_status cs = capture_one(&tg, w, &res);
             t[i] = now() - t0;
             cpu[i] = cpu_self() - c0;
+            ratio[i] = t[i] / f;
             if (cs != CAPTURE_OK) {
                 fprintf(stderr, "bench_capture: capture_one: %s\n", res.msg);
                 ok = 0;
@@ -417,10 +437,10 @@ int main(int argc, char **argv)
             unlink(file);
         }
         if (ok) {
-            double s = median(t, repeat);
+            double s = median(t, repeat), sr = median(ratio, repeat);
             double sc = median(cpu, repeat);
             printf("(2b) capture_one() in process:             %8.2f ms  = %.2fx floor (%s); CPU %.2f ms = %.2fx floor CPU\n",
-                   s * 1e3, s / floor_s, verdict(s / floor_s), sc * 1e3, sc / floor_cpu);
+                   s * 1e3, sr, verdict(sr), sc * 1e3, sc / floor_cpu);
             if (timing[0]) printf("     phases of the last run (its diagnostics): %s\n", timing);
             if (!a.bytes) a.bytes = bytes;
         } else {
@@ -477,9 +497,9 @@ int main(int argc, char **argv)
             printf("(6) static agent %s: %lld bytes (%.1f MiB), ldd: %s\n", static_bin, (long long)st.st_size,
                    (double)st.st_size / (1 << 20), is_static ? "not a dynamic executable" : "DYNAMIC (not static)");
             agent_stats s = {0};
-            if (bench_agent(static_bin, NULL, helper, dir, repeat, &s) == 0)
+            if (bench_agent(static_bin, NULL, helper, dir, repeat, 0, 1, &s) == 0)
                 printf("    static agent (fork/exec, wall):         %8.2f ms  = %.2fx floor; CPU %.2f ms; peak RSS %.1f MiB\n",
-                       s.med_s * 1e3, s.med_s / floor_s, s.med_cpu_s * 1e3, (double)s.max_rss_kib / 1024);
+                       s.med_s * 1e3, s.med_ratio, s.med_cpu_s * 1e3, (double)s.max_rss_kib / 1024);
         }
     } else {
         printf("(6) no static agent found; build one with:\n"
