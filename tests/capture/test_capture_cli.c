@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -532,6 +533,66 @@ static void test_cpu_mask_restored(void **state)
     free(dir);
 }
 
+/* Mappings and their summed Size (KiB) in the one snapshot of `file`
+ * (Size, not Rss: page reclaim, such as DAMON's, may change Rss between
+ * two captures of an idle target). */
+static void map_totals(const char *file, size_t *rows, uint64_t *size)
+{
+    size_t n;
+    int rc;
+    ms_snapshot **s = ct_read_snapshots(file, &n, &rc);
+    if (n != 1) fail_msg("%s: %zu snapshots (%s), want 1", file, n, ms_errname(rc));
+    const ms_section *m = ms_snapshot_section(s[0], MS_SEC_MAPPINGS);
+    if (!m) fail_msg("%s: no mappings section", file);
+    *rows = ms_section_nrows(m);
+    *size = 0;
+    for (size_t i = 0; i < *rows; i++) {
+        uint64_t v = 0;
+        if (ms_get_u64(m, MS_MAP_SIZE, i, &v)) *size += v;
+    }
+    ct_free_snapshots(s, n);
+}
+
+/* On one CPU the reader and the parser share it (no CPU masks are set, the
+ * parser's naps give the reader its turns): the snapshot must be the same
+ * as with every CPU. */
+static void test_one_cpu(void **state)
+{
+    (void)state;
+    char *dir = ct_tmpdir(NULL), *one = ct_path(dir, "one.msnap"), *all = ct_path(dir, "all.msnap");
+    ct_target t;
+    start_big_target(&t, dir);
+    cpu_set_t mine, first;
+    if (sched_getaffinity(0, sizeof mine, &mine)) fail_msg("sched_getaffinity: %s", strerror(errno));
+    int c = 0;
+    while (c < CPU_SETSIZE && !CPU_ISSET(c, &mine)) c++;
+    CPU_ZERO(&first);
+    CPU_SET(c, &first);
+    if (sched_setaffinity(0, sizeof first, &first)) fail_msg("sched_setaffinity to CPU %d: %s", c, strerror(errno));
+    ct_result r;
+    capture(&r, 30, "-p", pidstr(t.pid), "-o", one, "-q", "--no-python", NULL);
+    if (sched_setaffinity(0, sizeof mine, &mine)) fail_msg("restoring the CPU mask: %s", strerror(errno));
+    expect(&r, 0, "capture on one CPU", NULL);
+    ct_result_free(&r);
+    capture(&r, 30, "-p", pidstr(t.pid), "-o", all, "-q", "--no-python", NULL);
+    expect(&r, 0, "capture on every CPU", NULL);
+    ct_result_free(&r);
+    size_t n1, n2;
+    uint64_t size1, size2;
+    map_totals(one, &n1, &size1);
+    map_totals(all, &n2, &size2);
+    if (n1 != n2 || size1 != size2 || n1 < 3000)
+        fail_msg("on CPU %d alone: %zu mappings, Size %llu KiB; on %d CPUs: %zu mappings, Size %llu KiB", c, n1,
+                 (unsigned long long)size1, CPU_COUNT(&mine), n2, (unsigned long long)size2);
+    printf("on CPU %d alone and on %d CPUs: %zu mappings, Size %llu KiB\n", c, CPU_COUNT(&mine), n1,
+           (unsigned long long)size1);
+    expect_complete(one);
+    ct_target_stop(&t);
+    free(one);
+    free(all);
+    free(dir);
+}
+
 /* --------------------------------------------------------- disk full */
 
 static char *mount_tmpfs(const char *dir, const char *size)
@@ -775,6 +836,7 @@ int main(void)
         cmocka_unit_test_teardown(test_target_exits_mid_series, ct_teardown),
         cmocka_unit_test_teardown(test_sigterm_series, ct_teardown),
         cmocka_unit_test_teardown(test_cpu_mask_restored, ct_teardown),
+        cmocka_unit_test_teardown(test_one_cpu, ct_teardown),
         cmocka_unit_test_teardown(test_disk_full_series, ct_teardown),
         cmocka_unit_test_teardown(test_disk_full_single, ct_teardown),
         cmocka_unit_test_teardown(test_redact, ct_teardown),
