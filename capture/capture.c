@@ -559,6 +559,7 @@ static const char *redact_cb(void *ctx, const char *name, size_t len, size_t *ou
 #define POLL_NS 100000 /* the parser's nap while waiting for a chunk (one takes about 0.35 ms) */
 #define POLL_MAX 50    /* naps without a chunk before it sleeps until woken */
 #define READER_STACK (256u << 10)
+#define STARVE_WINDOW_NS 1000000 /* see smaps_check_cpu */
 
 typedef struct {
     pthread_mutex_t mu;
@@ -569,9 +570,13 @@ typedef struct {
     int done, stop, err; /* err: errno of a failed open/read of smaps */
     int fd;
     int threaded;         /* the reader thread runs (else smaps_parse reads) */
-    int pinned;           /* the calling thread's CPU mask was narrowed: `orig` */
+    int pinned;           /* the threads' CPU masks are narrowed (see smaps_start); `orig` */
+    int released;         /* they were, until the reader was seen short of CPU */
     cpu_set_t orig;
     pthread_t th;
+    clockid_t rclock;     /* the reader's CPU clock, for smaps_check_cpu */
+    int have_rclock;
+    uint64_t win_wall, win_cpu; /* start of the current window: wall and reader CPU ns */
     char *rollup;         /* smaps_rollup text (SMALL_FILE_MAX), read after smaps */
     int rollup_err;
     char rollup_path[64];
@@ -640,11 +645,12 @@ static int smaps_start(const capture_target *t, smaps_pipe *q, char *chunks, cha
     pthread_mutex_init(&q->mu, NULL);
     pthread_cond_init(&q->cv, NULL);
     /* With two CPUs or more, the reader and the parser are kept on
-     * different ones until smaps_stop: left to the scheduler, the woken
-     * parser often landed on the reader's CPU and preempted it (measured
-     * on 2 CPUs: the read took 11.3-19.3 ms of wall time for 11.5-12.5 ms
-     * of CPU; kept apart, 10.7-11.5 ms for the same CPU). The parser stays
-     * on the CPU it runs on, the reader may use every other one allowed. */
+     * different ones until smaps_stop, or until the reader is seen short
+     * of CPU (smaps_check_cpu): left to the scheduler, the woken parser
+     * often landed on the reader's CPU and preempted it (measured on 2
+     * CPUs: the read took 11.3-19.3 ms of wall time for 11.5-12.5 ms of
+     * CPU; kept apart, 10.7-11.5 ms for the same CPU). The parser stays on
+     * the CPU it runs on, the reader may use every other one allowed. */
     cpu_set_t rd;
     int c = sched_getcpu();
     pthread_attr_t at;
@@ -675,6 +681,38 @@ static int smaps_start(const capture_target *t, smaps_pipe *q, char *chunks, cha
     return 0;
 }
 
+/* Gives the threads back their CPU masks (the parser's: this thread). */
+static void smaps_unpin(smaps_pipe *q)
+{
+    if (!q->pinned) return;
+    sched_setaffinity(0, sizeof q->orig, &q->orig);
+    if (q->threaded) pthread_setaffinity_np(q->th, sizeof q->orig, &q->orig); /* ESRCH once it has exited */
+    q->pinned = 0;
+}
+
+/* Kept on separate CPUs, the reader must not starve: a busy process on
+ * its CPU (the target itself, often) gets most of it, more so at the
+ * agent's niceness 10, where the scheduler would have moved the reader.
+ * Every STARVE_WINDOW_NS of wall time, if the reader ran less than 60% of
+ * it (preempted, or waiting for a parser short of CPU on its own), the
+ * masks are restored. Measured on 2 CPUs with a CPU-bound process beside
+ * the agent at niceness 10: kept apart for the whole read, a snapshot of
+ * 10,000 mappings took 78 ms; left to the scheduler, 31 ms. */
+static void smaps_check_cpu(smaps_pipe *q)
+{
+    if (!q->pinned || !q->have_rclock) return;
+    uint64_t now = clock_ns(CLOCK_MONOTONIC);
+    if (now - q->win_wall < STARVE_WINDOW_NS) return;
+    uint64_t cpu = clock_ns(q->rclock);
+    if ((cpu - q->win_cpu) * 10 < (now - q->win_wall) * 6) {
+        smaps_unpin(q);
+        q->released = 1;
+        return;
+    }
+    q->win_wall = now;
+    q->win_cpu = cpu;
+}
+
 /* Parses what the reader delivers until the end of smaps. Returns 0, an
  * errno (> 0) for a failed read of smaps, or a negative ms_err from the
  * parser. */
@@ -699,6 +737,11 @@ static int smaps_parse(smaps_pipe *q, smaps_parser *sp)
      * the read 0.4-0.5 ms shorter. After POLL_MAX naps with nothing new
      * (a stalled read) it sleeps on the condition variable. */
     unsigned naps = 0;
+    if (q->pinned && pthread_getcpuclockid(q->th, &q->rclock) == 0) {
+        q->have_rclock = 1;
+        q->win_wall = clock_ns(CLOCK_MONOTONIC);
+        q->win_cpu = clock_ns(q->rclock);
+    }
     pthread_mutex_lock(&q->mu);
     for (;;) {
         while (q->count == 0 && !q->done) {
@@ -710,12 +753,14 @@ static int smaps_parse(smaps_pipe *q, smaps_parser *sp)
             struct timespec nap = {0, POLL_NS};
             nanosleep(&nap, NULL);
             naps++;
+            smaps_check_cpu(q);
             pthread_mutex_lock(&q->mu);
         }
         if (q->count == 0) break;
         naps = 0;
         unsigned h = q->head;
         pthread_mutex_unlock(&q->mu);
+        smaps_check_cpu(q);
         rc = smaps_feed(sp, q->buf[h], q->len[h]);
         pthread_mutex_lock(&q->mu);
         q->head = (q->head + 1) % NCHUNK;
@@ -741,10 +786,7 @@ static int smaps_stop(smaps_pipe *q)
         pthread_join(q->th, NULL);
         q->threaded = 0;
     }
-    if (q->pinned) {
-        sched_setaffinity(0, sizeof q->orig, &q->orig);
-        q->pinned = 0;
-    }
+    smaps_unpin(q);
     if (q->fd >= 0) {
         pthread_cond_destroy(&q->cv);
         pthread_mutex_destroy(&q->mu);
@@ -968,7 +1010,8 @@ capture_status capture_one(capture_target *t, ms_writer *w, capture_result *res)
     if (rc) goto fail;
     uint64_t t3 = clock_ns(CLOCK_MONOTONIC);
     piped = 0;
-    if ((rc = collect_rollup(t, w, &d, rollup, smaps_stop(&q)))) goto fail;
+    int rollup_err = smaps_stop(&q);
+    if ((rc = collect_rollup(t, w, &d, rollup, rollup_err))) goto fail;
     ms_table_free(maps);
     ms_table_free(extra);
     maps = extra = NULL;
@@ -988,10 +1031,11 @@ capture_status capture_one(capture_target *t, ms_writer *w, capture_result *res)
         diag_add(&d, "redaction", DG_INFO,
                  "redacted with a random key: hashes match within this file only (give --redact-key to match across files)");
     diag_add(&d, "capture.timing", DG_INFO,
-             "host, process and cgroup while smaps is read %.1f ms, then smaps read and parse %.1f ms, "
+             "host, process and cgroup while smaps is read %.1f ms, then smaps read and parse %.1f ms%s, "
              "mappings encode %.1f ms (smaps_rollup read meanwhile), rollup %.1f ms, python %.1f ms (target paused %.2f ms)",
-             (t1 - t0) / 1e6, (t2 - t1) / 1e6, (t3 - t2) / 1e6, (t4 - t3) / 1e6, (t5 - t4) / 1e6,
-             res->py.pause_ns / 1e6);
+             (t1 - t0) / 1e6, (t2 - t1) / 1e6,
+             q.released ? " (reader and parser let share CPUs: the reader was short of CPU)" : "",
+             (t3 - t2) / 1e6, (t4 - t3) / 1e6, (t5 - t4) / 1e6, res->py.pause_ns / 1e6);
     if (d.oom) goto fail;
     if ((rc = ms_writer_add(w, d.diag))) goto fail;
     uint64_t dur = clock_ns(CLOCK_MONOTONIC) - mono;

@@ -593,6 +593,67 @@ static void test_one_cpu(void **state)
     free(dir);
 }
 
+/* A process that spins on CPU `cpu` until killed (recorded for cleanup). */
+static pid_t start_hog(int cpu)
+{
+    pid_t pid = fork();
+    if (pid < 0) fail_msg("fork: %s", strerror(errno));
+    if (pid == 0) {
+        cpu_set_t one;
+        CPU_ZERO(&one);
+        CPU_SET(cpu, &one);
+        sched_setaffinity(0, sizeof one, &one);
+        for (volatile unsigned long x = 0;; x++) {
+        }
+    }
+    ct_own_pid(pid);
+    return pid;
+}
+
+/* The agent keeps the smaps reader and the parser on separate CPUs only
+ * while the reader gets its CPU: with a busy process on every CPU it may
+ * use (and the agent at its default niceness 10), it must give the threads
+ * their masks back, say so in the snapshot's timing note, and finish. */
+static void test_starved_reader_released(void **state)
+{
+    (void)state;
+    cpu_set_t mine, two;
+    if (sched_getaffinity(0, sizeof mine, &mine)) fail_msg("sched_getaffinity: %s", strerror(errno));
+    if (CPU_COUNT(&mine) < 2) {
+        printf("SKIP: this process may use one CPU only; the agent keeps no threads apart there\n");
+        return;
+    }
+    int cpu[2], k = 0;
+    for (int c = 0; c < CPU_SETSIZE && k < 2; c++)
+        if (CPU_ISSET(c, &mine)) cpu[k++] = c;
+    char *dir = ct_tmpdir(NULL), *f = ct_path(dir, "busy.msnap");
+    ct_target t;
+    start_big_target(&t, dir);
+    pid_t hog[2] = {start_hog(cpu[0]), start_hog(cpu[1])};
+    CPU_ZERO(&two);
+    CPU_SET(cpu[0], &two);
+    CPU_SET(cpu[1], &two);
+    if (sched_setaffinity(0, sizeof two, &two)) fail_msg("sched_setaffinity: %s", strerror(errno));
+    ct_result r;
+    capture(&r, 60, "-p", pidstr(t.pid), "-o", f, "-q", "--no-python", NULL);
+    if (sched_setaffinity(0, sizeof mine, &mine)) fail_msg("restoring the CPU mask: %s", strerror(errno));
+    ct_kill(hog[0]);
+    ct_kill(hog[1]);
+    expect(&r, 0, "capture beside two busy processes", NULL);
+    printf("capture on CPUs %d and %d, both busy: %.0f ms\n", cpu[0], cpu[1], r.secs * 1e3);
+    ct_result_free(&r);
+    char *argv[] = {MEMSNAP_BIN, "dump", f, NULL};
+    ct_run(argv, 30, &r);
+    if (r.status != 0) fail_msg("memsnap dump %s exited %d: %s", f, r.status, r.err);
+    if (!ct_contains(r.out, "short of CPU"))
+        fail_msg("the timing note does not say the threads were let share CPUs: %.2000s", r.out);
+    ct_result_free(&r);
+    expect_complete(f);
+    ct_target_stop(&t);
+    free(f);
+    free(dir);
+}
+
 /* --------------------------------------------------------- disk full */
 
 static char *mount_tmpfs(const char *dir, const char *size)
@@ -837,6 +898,7 @@ int main(void)
         cmocka_unit_test_teardown(test_sigterm_series, ct_teardown),
         cmocka_unit_test_teardown(test_cpu_mask_restored, ct_teardown),
         cmocka_unit_test_teardown(test_one_cpu, ct_teardown),
+        cmocka_unit_test_teardown(test_starved_reader_released, ct_teardown),
         cmocka_unit_test_teardown(test_disk_full_series, ct_teardown),
         cmocka_unit_test_teardown(test_disk_full_single, ct_teardown),
         cmocka_unit_test_teardown(test_redact, ct_teardown),
