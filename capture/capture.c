@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdarg.h>
@@ -572,6 +573,7 @@ typedef struct {
     int threaded;         /* the reader thread runs (else smaps_parse reads) */
     int pinned;           /* the threads' CPU masks are narrowed (see smaps_start); `orig` */
     int released;         /* they were, until the reader was seen short of CPU */
+    long busy;            /* not narrowed because this many other tasks were running (-1: not that) */
     cpu_set_t orig;
     pthread_t th;
     clockid_t rclock;     /* the reader's CPU clock, for smaps_check_cpu */
@@ -628,6 +630,22 @@ static void *smaps_reader(void *arg)
     return NULL;
 }
 
+/* How many tasks other than this thread are runnable on the machine now
+ * (the fourth field of /proc/loadavg, "running/total"); a large number if
+ * it cannot be read. */
+static long others_running(void)
+{
+    char b[128];
+    if (read_file("/proc/loadavg", b, sizeof b, NULL, NULL)) return LONG_MAX;
+    const char *s = b;
+    for (int f = 0; f < 3 && s; f++) {
+        s = strchr(s, ' ');
+        if (s) s++;
+    }
+    long r = s ? strtol(s, NULL, 10) : 0;
+    return r >= 1 ? r - 1 : LONG_MAX;
+}
+
 /* Opens /proc/PID/smaps and starts reading it (and then smaps_rollup into
  * `rollup`) in a thread. Returns 0 or the errno of the open; after 0,
  * smaps_stop must follow. */
@@ -644,9 +662,10 @@ static int smaps_start(const capture_target *t, smaps_pipe *q, char *chunks, cha
     for (unsigned i = 0; i < NCHUNK; i++) q->buf[i] = chunks + (size_t)i * SMAPS_CHUNK;
     pthread_mutex_init(&q->mu, NULL);
     pthread_cond_init(&q->cv, NULL);
-    /* With two CPUs or more, the reader and the parser are kept on
-     * different ones until smaps_stop, or until the reader is seen short
-     * of CPU (smaps_check_cpu): left to the scheduler, the woken parser
+    /* With two CPUs or more, and fewer other tasks running than that less
+     * one, the reader and the parser are kept on different CPUs until
+     * smaps_stop, or until the reader is seen short of CPU
+     * (smaps_check_cpu): left to the scheduler, the woken parser
      * often landed on the reader's CPU and preempted it (measured on 2
      * CPUs: the read took 11.3-19.3 ms of wall time for 11.5-12.5 ms of
      * CPU; kept apart, 10.7-11.5 ms for the same CPU). The parser stays on
@@ -658,8 +677,11 @@ static int smaps_start(const capture_target *t, smaps_pipe *q, char *chunks, cha
     /* a small stack: at exit, glibc returns the unused part of a thread's
      * stack with madvise, a TLB flush on the parser's CPU */
     if (have_at) pthread_attr_setstacksize(&at, READER_STACK);
+    q->busy = -1;
     if (have_at && c >= 0 && c < CPU_SETSIZE && sched_getaffinity(0, sizeof q->orig, &q->orig) == 0 &&
-        CPU_ISSET(c, &q->orig) && CPU_COUNT(&q->orig) >= 2) {
+        CPU_ISSET(c, &q->orig) && CPU_COUNT(&q->orig) >= 2 &&
+        (q->busy = others_running()) < CPU_COUNT(&q->orig) - 1) {
+        q->busy = -1;
         rd = q->orig;
         CPU_CLR(c, &rd);
         cpu_set_t me;
@@ -735,7 +757,9 @@ static int smaps_parse(smaps_pipe *q, smaps_parser *sp)
      * chunk without a futex call, and so without waking this CPU from its
      * own (an inter-processor interrupt, dear in a VM). Measured on 2 CPUs:
      * the read 0.4-0.5 ms shorter. After POLL_MAX naps with nothing new
-     * (a stalled read) it sleeps on the condition variable. */
+     * (a stalled read) it sleeps on the condition variable, and so it does
+     * whenever the two threads are not kept on separate CPUs: sharing one,
+     * each nap would interrupt the reader (on one CPU, 6% slower). */
     unsigned naps = 0;
     if (q->pinned && pthread_getcpuclockid(q->th, &q->rclock) == 0) {
         q->have_rclock = 1;
@@ -745,7 +769,7 @@ static int smaps_parse(smaps_pipe *q, smaps_parser *sp)
     pthread_mutex_lock(&q->mu);
     for (;;) {
         while (q->count == 0 && !q->done) {
-            if (naps >= POLL_MAX) {
+            if (naps >= POLL_MAX || !q->pinned) {
                 pthread_cond_wait(&q->cv, &q->mu);
                 continue;
             }
@@ -1034,7 +1058,9 @@ capture_status capture_one(capture_target *t, ms_writer *w, capture_result *res)
              "host, process and cgroup while smaps is read %.1f ms, then smaps read and parse %.1f ms%s, "
              "mappings encode %.1f ms (smaps_rollup read meanwhile), rollup %.1f ms, python %.1f ms (target paused %.2f ms)",
              (t1 - t0) / 1e6, (t2 - t1) / 1e6,
-             q.released ? " (reader and parser let share CPUs: the reader was short of CPU)" : "",
+             q.released   ? " (reader and parser kept on separate CPUs until the reader was short of CPU)"
+             : q.busy >= 0 ? " (reader and parser not kept on separate CPUs: other tasks were running)"
+                           : "",
              (t3 - t2) / 1e6, (t4 - t3) / 1e6, (t5 - t4) / 1e6, res->py.pause_ns / 1e6);
     if (d.oom) goto fail;
     if ((rc = ms_writer_add(w, d.diag))) goto fail;
