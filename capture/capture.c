@@ -662,10 +662,10 @@ static int smaps_start(const capture_target *t, smaps_pipe *q, char *chunks, cha
     for (unsigned i = 0; i < NCHUNK; i++) q->buf[i] = chunks + (size_t)i * SMAPS_CHUNK;
     pthread_mutex_init(&q->mu, NULL);
     pthread_cond_init(&q->cv, NULL);
-    /* With two CPUs or more, and fewer other tasks running than that less
-     * one, the reader and the parser are kept on different CPUs until
-     * smaps_stop, or until the reader is seen short of CPU
-     * (smaps_check_cpu): left to the scheduler, the woken parser
+    /* When two CPUs or more are allowed and fewer other tasks are running
+     * than those CPUs less one, the reader and the parser are kept on
+     * different CPUs until smaps_stop, or until the reader is seen short
+     * of CPU (smaps_check_cpu): left to the scheduler, the woken parser
      * often landed on the reader's CPU and preempted it (measured on 2
      * CPUs: the read took 11.3-19.3 ms of wall time for 11.5-12.5 ms of
      * CPU; kept apart, 10.7-11.5 ms for the same CPU). The parser stays on
