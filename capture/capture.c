@@ -646,6 +646,15 @@ static long others_running(void)
     return r >= 1 ? r - 1 : LONG_MAX;
 }
 
+/* Gives the threads back their CPU masks (the parser's: this thread). */
+static void smaps_unpin(smaps_pipe *q)
+{
+    if (!q->pinned) return;
+    sched_setaffinity(0, sizeof q->orig, &q->orig);
+    if (q->threaded) pthread_setaffinity_np(q->th, sizeof q->orig, &q->orig); /* ESRCH once it has exited */
+    q->pinned = 0;
+}
+
 /* Opens /proc/PID/smaps and starts reading it (and then smaps_rollup into
  * `rollup`) in a thread. Returns 0 or the errno of the open; after 0,
  * smaps_stop must follow. */
@@ -670,7 +679,6 @@ static int smaps_start(const capture_target *t, smaps_pipe *q, char *chunks, cha
      * CPUs: the read took 11.3-19.3 ms of wall time for 11.5-12.5 ms of
      * CPU; kept apart, 10.7-11.5 ms for the same CPU). The parser stays on
      * the CPU it runs on, the reader may use every other one allowed. */
-    cpu_set_t rd;
     int c = sched_getcpu();
     pthread_attr_t at;
     int have_at = pthread_attr_init(&at) == 0;
@@ -679,37 +687,23 @@ static int smaps_start(const capture_target *t, smaps_pipe *q, char *chunks, cha
     if (have_at) pthread_attr_setstacksize(&at, READER_STACK);
     q->busy = -1;
     if (have_at && c >= 0 && c < CPU_SETSIZE && sched_getaffinity(0, sizeof q->orig, &q->orig) == 0 &&
-        CPU_ISSET(c, &q->orig) && CPU_COUNT(&q->orig) >= 2 &&
-        (q->busy = others_running()) < CPU_COUNT(&q->orig) - 1) {
-        q->busy = -1;
-        rd = q->orig;
-        CPU_CLR(c, &rd);
-        cpu_set_t me;
+        CPU_ISSET(c, &q->orig) && CPU_COUNT(&q->orig) >= 2) {
+        long others = others_running();
+        cpu_set_t me, rd = q->orig;
         CPU_ZERO(&me);
         CPU_SET(c, &me);
-        if (sched_setaffinity(0, sizeof me, &me) == 0) {
-            if (pthread_attr_setaffinity_np(&at, sizeof rd, &rd) == 0)
-                q->pinned = 1;
-            else
-                sched_setaffinity(0, sizeof q->orig, &q->orig);
-        }
+        CPU_CLR(c, &rd);
+        if (others >= CPU_COUNT(&q->orig) - 1)
+            q->busy = others;
+        else if (pthread_attr_setaffinity_np(&at, sizeof rd, &rd) == 0 && sched_setaffinity(0, sizeof me, &me) == 0)
+            q->pinned = 1;
+        else /* the reader's mask stays narrowed in `at`: give it the whole set again */
+            pthread_attr_setaffinity_np(&at, sizeof q->orig, &q->orig);
     }
     q->threaded = pthread_create(&q->th, have_at ? &at : NULL, smaps_reader, q) == 0;
     if (have_at) pthread_attr_destroy(&at);
-    if (q->pinned && !q->threaded) {
-        sched_setaffinity(0, sizeof q->orig, &q->orig);
-        q->pinned = 0;
-    }
+    if (!q->threaded) smaps_unpin(q);
     return 0;
-}
-
-/* Gives the threads back their CPU masks (the parser's: this thread). */
-static void smaps_unpin(smaps_pipe *q)
-{
-    if (!q->pinned) return;
-    sched_setaffinity(0, sizeof q->orig, &q->orig);
-    if (q->threaded) pthread_setaffinity_np(q->th, sizeof q->orig, &q->orig); /* ESRCH once it has exited */
-    q->pinned = 0;
 }
 
 /* Kept on separate CPUs, the reader must not starve: a busy process on

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "capture_test_util.h"
+#include "pause_test_util.h"
 #include "redact.h"
 
 /* Runs memsnap-capture with the arguments given (NULL-terminated). */
@@ -474,24 +475,6 @@ static void test_sigterm_series(void **state)
     free(dir);
 }
 
-/* The value of `key` ("Cpus_allowed_list:") in a status file, malloc'd; NULL if absent. */
-static char *status_field(const char *path, const char *key)
-{
-    FILE *f = fopen(path, "r");
-    if (!f) return NULL;
-    char line[4096], *v = NULL;
-    size_t kl = strlen(key);
-    while (!v && fgets(line, sizeof line, f))
-        if (!strncmp(line, key, kl)) {
-            char *s = line + kl;
-            while (*s == ' ' || *s == '\t') s++;
-            s[strcspn(s, "\n")] = 0;
-            v = strdup(s);
-        }
-    fclose(f);
-    return v;
-}
-
 /* While it reads smaps, the agent keeps its parsing thread on one CPU and
  * the reader on the others; between the snapshots of a series it must be
  * back to one thread with the CPU mask it was started with. */
@@ -501,10 +484,10 @@ static void test_cpu_mask_restored(void **state)
     char *dir = ct_tmpdir(NULL), *f = ct_path(dir, "series.msnap");
     ct_target t;
     start_big_target(&t, dir);
-    char *mine = status_field("/proc/self/status", "Cpus_allowed_list:");
-    if (!mine) fail_msg("no Cpus_allowed_list in /proc/self/status");
-    if (!strchr(mine, ',') && !strchr(mine, '-'))
-        printf("note: this process may use one CPU only (%s): the agent narrows no mask; checking it anyway\n", mine);
+    cpu_set_t mine;
+    if (sched_getaffinity(0, sizeof mine, &mine)) fail_msg("sched_getaffinity: %s", strerror(errno));
+    if (CPU_COUNT(&mine) < 2)
+        printf("note: this process may use one CPU only: the agent narrows no mask; checking it anyway\n");
     char *argv[] = {MEMSNAP_CAPTURE_BIN, "-p", pidstr(t.pid), "-o", f, "--interval", "3", "--count", "2", "-q", NULL};
     int of, ef;
     double t0 = ct_now();
@@ -512,13 +495,14 @@ static void test_cpu_mask_restored(void **state)
     struct stat st;
     while (!(stat(f, &st) == 0 && st.st_size > 64) && ct_now() - t0 < 20) ct_sleep(0.01);
     if (!(st.st_size > 64)) fail_msg("no snapshot in %s after 20 s", f);
-    char path[64];
-    snprintf(path, sizeof path, "/proc/%d/task/%d/status", (int)cap, (int)cap);
-    char *mask = status_field(path, "Cpus_allowed_list:"), *threads = status_field(path, "Threads:");
-    if (!mask || !threads) fail_msg("cannot read %s between snapshots", path);
-    if (strcmp(mask, mine)) fail_msg("between snapshots the agent's CPU mask is %s, it was started with %s", mask, mine);
-    if (strcmp(threads, "1")) fail_msg("between snapshots the agent runs %s threads, want 1", threads);
-    printf("between snapshots: CPU mask %s (as started), %s thread\n", mask, threads);
+    cpu_set_t mask; /* of the agent's main thread (TID = PID) */
+    if (sched_getaffinity(cap, sizeof mask, &mask)) fail_msg("sched_getaffinity(%d): %s", (int)cap, strerror(errno));
+    int threads = count_tasks(cap);
+    if (!CPU_EQUAL(&mask, &mine))
+        fail_msg("between snapshots the agent's CPU mask has %d CPUs, not the %d it was started with", CPU_COUNT(&mask),
+                 CPU_COUNT(&mine));
+    if (threads != 1) fail_msg("between snapshots the agent runs %d threads, want 1", threads);
+    printf("between snapshots: CPU mask of %d CPUs (as started), %d thread\n", CPU_COUNT(&mask), threads);
     kill(cap, SIGTERM);
     ct_result r;
     ct_finish(cap, of, ef, t0, 20, &r);
@@ -526,9 +510,6 @@ static void test_cpu_mask_restored(void **state)
     ct_result_free(&r);
     expect_complete(f);
     ct_target_stop(&t);
-    free(mask);
-    free(threads);
-    free(mine);
     free(f);
     free(dir);
 }
@@ -652,18 +633,7 @@ static void test_busy_cpus(void **state)
     if (sched_setaffinity(0, sizeof mine, &mine)) fail_msg("restoring the CPU mask: %s", strerror(errno));
     /* the spinning starts once the agent's smaps reader runs (its second
      * thread), so that it finds the CPUs free if the machine is quiet */
-    char task[64];
-    snprintf(task, sizeof task, "/proc/%d/task", (int)cap);
-    for (int n = 0; n < 2 && ct_now() - t0 < 5;) {
-        DIR *d = opendir(task);
-        struct dirent *e;
-        n = 0;
-        while (d && (e = readdir(d)))
-            if (e->d_name[0] != '.') n++;
-        if (d) closedir(d);
-        if (!d) break; /* the agent is gone already */
-        ct_sleep(0.0002); /* not a running task when the agent looks */
-    }
+    while (count_tasks(cap) == 1 && ct_now() - t0 < 5) ct_sleep(0.0002); /* not a running task when the agent looks */
     if (write(gate[1], "gg", 2) != 2) fail_msg("starting the spinning processes: %s", strerror(errno));
     ct_result r;
     ct_finish(cap, of, ef, t0, 60, &r);
