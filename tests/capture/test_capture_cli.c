@@ -534,9 +534,35 @@ static void map_totals(const char *file, size_t *rows, uint64_t *size)
     ct_free_snapshots(s, n);
 }
 
+/* The rollup's Rss (failing if the snapshot has none) and which thread read
+ * smaps_rollup, from the timing note: 1 a thread of its own, 0 the smaps
+ * reader after smaps. */
+static int rollup_of(const char *file, uint64_t *rss)
+{
+    size_t n;
+    int rc, by = -1;
+    ms_snapshot **s = ct_read_snapshots(file, &n, &rc);
+    if (n != 1) fail_msg("%s: %zu snapshots (%s), want 1", file, n, ms_errname(rc));
+    const ms_section *ru = ms_snapshot_section(s[0], MS_SEC_ROLLUP), *dg = ms_snapshot_section(s[0], MS_SEC_DIAGNOSTICS);
+    if (!ru || !ms_kv_find(ru, "Rss", rss) || *rss == 0) fail_msg("%s: no rollup, or its Rss is 0", file);
+    for (size_t i = 0; dg && i < ms_section_nrows(dg); i++) {
+        const char *m;
+        size_t ml;
+        if (!ms_get_str(dg, MS_DG_MESSAGE, i, &m, &ml) || !m) continue;
+        char note[1024];
+        snprintf(note, sizeof note, "%.*s", (int)ml, m);
+        if (strstr(note, "smaps_rollup read by a low-priority thread during the smaps read")) by = 1;
+        if (strstr(note, "smaps_rollup read after smaps, during the encode")) by = 0;
+    }
+    ct_free_snapshots(s, n);
+    if (by < 0) fail_msg("%s: the timing note does not say how smaps_rollup was read", file);
+    return by;
+}
+
 /* On one CPU the reader and the parser share it (no CPU masks are set, the
- * parser's naps give the reader its turns): the snapshot must be the same
- * as with every CPU. */
+ * parser's naps give the reader its turns; the reader reads smaps_rollup
+ * after smaps): the snapshot must be the same as with every CPU, where a
+ * third thread may read smaps_rollup during the smaps read. */
 static void test_one_cpu(void **state)
 {
     (void)state;
@@ -567,7 +593,14 @@ static void test_one_cpu(void **state)
                  (unsigned long long)size1, CPU_COUNT(&mine), n2, (unsigned long long)size2);
     printf("on CPU %d alone and on %d CPUs: %zu mappings, Size %llu KiB\n", c, CPU_COUNT(&mine), n1,
            (unsigned long long)size1);
+    uint64_t rss1, rss2;
+    if (rollup_of(one, &rss1) != 0) fail_msg("on one CPU a thread of its own read smaps_rollup");
+    int by = rollup_of(all, &rss2);
+    printf("smaps_rollup on %d CPUs read %s; rollup Rss %llu and %llu KiB\n", CPU_COUNT(&mine),
+           by ? "by a thread of its own" : "after smaps (other tasks were running, or one CPU)",
+           (unsigned long long)rss1, (unsigned long long)rss2);
     expect_complete(one);
+    expect_complete(all);
     ct_target_stop(&t);
     free(one);
     free(all);
