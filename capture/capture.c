@@ -611,6 +611,13 @@ typedef struct {
     char rollup_path[64];
 } smaps_pipe;
 
+/* Reads smaps_rollup into q->rollup (by whichever thread the pipe gave
+ * it to). */
+static void read_rollup(smaps_pipe *q)
+{
+    q->rollup_err = read_file(q->rollup_path, q->rollup, SMALL_FILE_MAX, NULL, NULL);
+}
+
 /* The rollup thread: smaps_rollup, at a niceness that lets the parser
  * preempt it (raising one's own niceness needs no privilege; the thread
  * ends here, so nothing has to lower it again). */
@@ -618,7 +625,7 @@ static void *rollup_reader(void *arg)
 {
     smaps_pipe *q = arg;
     setpriority(PRIO_PROCESS, (id_t)gettid(), ROLLUP_NICE);
-    q->rollup_err = read_file(q->rollup_path, q->rollup, SMALL_FILE_MAX, NULL, NULL);
+    read_rollup(q);
     return NULL;
 }
 
@@ -664,7 +671,7 @@ static void *smaps_reader(void *arg)
         pthread_mutex_unlock(&q->mu);
         if (finished) break;
     }
-    if (q->rollup_in_reader) q->rollup_err = read_file(q->rollup_path, q->rollup, SMALL_FILE_MAX, NULL, NULL);
+    if (q->rollup_in_reader) read_rollup(q);
     return NULL;
 }
 
@@ -878,7 +885,7 @@ static int smaps_stop(smaps_pipe *q, int need_rollup)
         pthread_join(q->rth, NULL);
         q->rthreaded = 0;
     }
-    if (q->rollup_err < 0 && need_rollup) q->rollup_err = read_file(q->rollup_path, q->rollup, SMALL_FILE_MAX, NULL, NULL);
+    if (q->rollup_err < 0 && need_rollup) read_rollup(q);
     if (q->fd >= 0) {
         pthread_cond_destroy(&q->cv);
         pthread_mutex_destroy(&q->mu);
